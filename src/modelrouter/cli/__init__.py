@@ -1,0 +1,46 @@
+"""The ``modelrouter`` command: one module per command group.
+
+Command modules import their heavy dependencies inside the commands, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from modelrouter.cli import bands, catalog, cost, models, prices
+from modelrouter.cli._common import run_app
+
+app = typer.Typer(
+    name="modelrouter",
+    help=(
+        "Pick the cheapest model that fits, and know exactly what it costs.\n\n"
+        "Example: modelrouter cost anthropic:claude-sonnet-4-5 --input 1000000 --output 1000000"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(models.app, name="models")
+app.command("cost")(cost.cost)
+app.add_typer(prices.app, name="prices")
+app.add_typer(bands.app, name="bands")
+app.add_typer(catalog.app, name="catalog")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the modelrouter version.
+
+    Example: modelrouter version
+    """
+    from modelrouter import __version__
+
+    typer.echo(__version__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: never a traceback, one clear line and a non-zero exit."""
+    return run_app(app, sys.argv[1:] if argv is None else argv)

@@ -1,0 +1,7 @@
+"""`modelrouter cost`."""
+
+from __future__ import annotations
+
+
+def cost() -> None:
+    """placeholder"""
