@@ -84,24 +84,18 @@ def run_app(app: typer.Typer, argv: list[str]) -> int:
     return 0
 
 
-def _click_exceptions() -> Any:
-    try:  # typer ≥ 0.20 vendors click
-        from typer._click import exceptions
-    except ImportError:  # pragma: no cover - older typer on real click
-        from click import exceptions  # type: ignore[no-redef]
-    return exceptions
-
-
 def _click_or_unexpected(exc: Exception) -> int:
-    exceptions = _click_exceptions()
-    if isinstance(exc, exceptions.Exit):
+    # typer exposes Exit/Abort itself; its usage errors derive from ClickException.
+    if isinstance(exc, typer.Exit):
         return int(exc.exit_code or 0)
-    if isinstance(exc, exceptions.Abort):
+    if isinstance(exc, typer.Abort):
         _error_line("aborted")
         return 1
-    if isinstance(exc, exceptions.ClickException):
-        exc.show()
-        return int(exc.exit_code)
+    show = getattr(exc, "show", None)
+    exit_code = getattr(exc, "exit_code", None)
+    if callable(show) and isinstance(exit_code, int):
+        show()
+        return exit_code
     _error_line(f"unexpected {type(exc).__name__}: {exc} (please report this)")
     return 70
 
