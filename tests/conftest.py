@@ -32,11 +32,14 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """Every test gets its own user data dir and the bundled catalog, never the real home."""
     home = tmp_path_factory.mktemp("mr-home")
     monkeypatch.setenv("MODELROUTER_HOME", str(home))
     monkeypatch.delenv("MODELROUTER_CATALOG_DIR", raising=False)
+    monkeypatch.delenv("MODELROUTER_BANDS_CONFIG", raising=False)
     from modelrouter.catalog.loader import reset_catalog
 
     reset_catalog()

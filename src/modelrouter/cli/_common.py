@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import typer
 
 JSON_HELP = "Print JSON for scripts instead of a table."
+PIPE_WIDTH = 200
 
 
 class CliFailure(Exception):
@@ -48,12 +49,15 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     from rich.table import Table
 
     table = Table(title=title, show_lines=False, header_style="bold")
-    for column in columns:
+    for index, column in enumerate(columns):
         justify = "right" if column.lower() in _NUMERIC_COLUMNS else "left"
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        # The first column is the key (a model id): never cut it.
+        table.add_column(column, justify=justify, no_wrap=index == 0)  # type: ignore[arg-type]
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    Console(soft_wrap=False).print(table)
+    # Piped output has no terminal width: give it room rather than cutting ids at 80 columns.
+    width = None if sys.stdout.isatty() else PIPE_WIDTH
+    Console(soft_wrap=False, width=width).print(table)
 
 
 _NUMERIC_COLUMNS = {
