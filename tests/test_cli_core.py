@@ -91,7 +91,10 @@ def test_prices_history(capsys: pytest.CaptureFixture[str], small_catalog: Path)
     assert code == 0
     body = json.loads(out)
     assert [h["effective_date"] for h in body["history"]] == ["2025-01-01", "2025-06-01"]
-    assert body["history"][1]["change_pct"] == {"input": "-50.00", "output": "25.00"}
+    # No cache prices in this catalog: cached tokens are billed at the input price, which fell.
+    assert body["history"][1]["change_pct"] == {
+        "input": "-50.00", "output": "25.00", "cache_read": "-50.00", "cache_write": "-50.00"
+    }
     code, out, _ = run(capsys, "prices", "history", "chat")
     assert "-50.00%" in out and "+25.00%" in out
 

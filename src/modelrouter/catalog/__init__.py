@@ -103,14 +103,14 @@ class PriceHistoryEntry:
         return f"PriceHistoryEntry({self.effective_date.isoformat()}, {self.price!r})"
 
     def change_from(self, previous: PriceHistoryEntry | None) -> dict[str, Decimal] | None:
-        """Percentage change of input and output prices against ``previous``."""
+        """Percentage change of each price that changed against ``previous``."""
         if previous is None or previous.price is None or self.price is None:
             return None
         changes: dict[str, Decimal] = {}
-        for field in ("input", "output"):
+        for field in ("input", "output", "cache_read", "cache_write"):
             old = getattr(previous.price, field)
             new = getattr(self.price, field)
-            if old:
+            if old and new != old:
                 changes[field] = (new - old) * 100 / old
         return changes
 
