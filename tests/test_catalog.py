@@ -26,7 +26,7 @@ def _load_one(tmp_path: Path, doc: dict[str, object]) -> Catalog:
         ({"metadata": {"context_window_input": "lots"}}, "metadata.context_window_input"),
         ({"metadata": {"context_window_input": 0}}, "metadata.context_window_input"),
         ({"metadata": {"nmae": "x"}}, "metadata.nmae: unknown field"),
-        ({"capabilities": ["text_input", "telepathy"]}, "capabilities.1"),
+        ({"capabilities": ["text_input", "telepathy"]}, "capabilities[1]"),
         ({"capabilities": ["text_input", "text_input"]}, "listed twice"),
         ({"speed_class": "ludicrous"}, "speed_class"),
         ({"model_id": "acme-no-colon"}, "must look like 'provider:model'"),

@@ -33,7 +33,7 @@ from pydantic import (
     model_validator,
 )
 
-from modelrouter.catalog.loader import Catalog
+from modelrouter.catalog.loader import Catalog, describe_validation_error
 from modelrouter.catalog.pricing import format_usd
 from modelrouter.errors import CatalogError
 
@@ -245,28 +245,9 @@ def _interval_problems(
     return problems
 
 
-def _dotted(location: Iterable[Any]) -> str:
-    text = ""
-    for part in location:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif not str(part).startswith("function-"):
-            text += f".{part}" if text else str(part)
-    return text
-
-
 def describe_bands_error(exc: ValidationError) -> str:
     """One clause per problem, each naming its key: ``cost_tier_bands[1].name: ...``."""
-    parts = []
-    for error in exc.errors():
-        location = _dotted(error["loc"])
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            message = "unknown field (not part of the bands config; check the spelling)"
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        parts.append(f"{location}: {message}" if location else message)
-    return "; ".join(parts)
+    return describe_validation_error(exc, "bands config")
 
 
 def parse_bands_config(raw: Any, file: str) -> BandsConfig:

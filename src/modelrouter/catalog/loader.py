@@ -39,14 +39,25 @@ def bundled_catalog_dir() -> Path:
     return Path(__file__).resolve().parent / "data"
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """One line per problem, each naming the dotted field: ``metadata.name: Field required``."""
+def dotted_location(location: Iterable[Any]) -> str:
+    """A pydantic error location as a config path: ``tiers[1].input``."""
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not str(part).startswith("function-"):
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def describe_validation_error(exc: ValidationError, schema: str = "schema") -> str:
+    """One clause per problem, each naming its field: ``metadata.name: Field required``."""
     parts = []
     for error in exc.errors():
-        location = ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-"))
+        location = dotted_location(error["loc"])
         message = error["msg"]
         if error["type"] == "extra_forbidden":
-            message = "unknown field (not part of the schema; check the spelling)"
+            message = f"unknown field (not part of the {schema}; check the spelling)"
         elif message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         parts.append(f"{location}: {message}" if location else message)

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -67,6 +67,20 @@ SKIP_DUPLICATE = "duplicate id"
 SKIP_BAD_ID = "id not usable as a model id"
 SKIP_INVALID = "fails the model schema"
 SKIP_ALIAS = "alias of a catalog model"
+
+
+def validated_price(
+    rates: Mapping[str, Decimal | None],
+    tiers: Callable[[], tuple[PriceTierEntry, ...]],
+) -> ModelPriceEntry | str:
+    """A price entry from a source's rates, or the skip reason when it has none or a bad one."""
+    if rates["input"] is None or rates["output"] is None:
+        return SKIP_NO_PRICE
+    try:
+        stated = {k: v for k, v in rates.items() if v is not None}
+        return ModelPriceEntry.model_validate({**stated, "tiers": tiers()})
+    except ValidationError:  # the only constraint a source can break: prices >= 0
+        return SKIP_NEGATIVE_PRICE
 
 
 # --------------------------------------------------------------------------- records

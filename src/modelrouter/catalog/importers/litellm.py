@@ -8,14 +8,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
-
 from modelrouter.catalog.importers.common import (
     SKIP_BAD_ID,
     SKIP_FILTERED,
-    SKIP_NEGATIVE_PRICE,
     SKIP_NO_CONTEXT,
-    SKIP_NO_PRICE,
     SKIP_NO_TEXT_OUTPUT,
     SKIP_NOT_A_MODEL,
     SKIP_NOT_CHAT,
@@ -29,6 +25,7 @@ from modelrouter.catalog.importers.common import (
     to_date,
     to_tokens,
     usable_model_part,
+    validated_price,
 )
 from modelrouter.catalog.pricing import ModelPriceEntry, PriceTierEntry
 from modelrouter.errors import CatalogError
@@ -154,13 +151,7 @@ def _price(entry: Mapping[str, Any]) -> ModelPriceEntry | str:
         "cache_write": per_million(entry.get("cache_creation_input_token_cost")),
         "reasoning": per_million(entry.get("output_cost_per_reasoning_token")),
     }
-    if base["input"] is None or base["output"] is None:
-        return SKIP_NO_PRICE
-    try:
-        stated = {k: v for k, v in base.items() if v is not None}
-        return ModelPriceEntry.model_validate({**stated, "tiers": _tiers(entry, base)})
-    except ValidationError:  # the only constraint a source can break: prices >= 0
-        return SKIP_NEGATIVE_PRICE
+    return validated_price(base, lambda: _tiers(entry, base))
 
 
 def _tiers(

@@ -11,12 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
-
 from modelrouter.catalog.importers.common import (
     SKIP_BAD_ID,
     SKIP_FILTERED,
-    SKIP_NEGATIVE_PRICE,
     SKIP_NO_CONTEXT,
     SKIP_NO_PRICE,
     SKIP_NO_TEXT_OUTPUT,
@@ -35,6 +32,7 @@ from modelrouter.catalog.importers.common import (
     to_date,
     to_tokens,
     usable_model_part,
+    validated_price,
 )
 from modelrouter.catalog.pricing import ModelPriceEntry, PriceTierEntry
 from modelrouter.errors import CatalogError
@@ -151,13 +149,7 @@ def _price(cost: Any) -> ModelPriceEntry | str:
     if not isinstance(cost, dict):
         return SKIP_NO_PRICE
     rates = {name: exact(cost.get(name)) for name in _RATES}
-    if rates["input"] is None or rates["output"] is None:
-        return SKIP_NO_PRICE
-    try:
-        stated = {k: v for k, v in rates.items() if v is not None}
-        return ModelPriceEntry.model_validate({**stated, "tiers": _tiers(cost, rates)})
-    except ValidationError:  # the only constraint a source can break: prices >= 0
-        return SKIP_NEGATIVE_PRICE
+    return validated_price(rates, lambda: _tiers(cost, rates))
 
 
 def _tiers(
