@@ -262,7 +262,7 @@ def price_usage(price: ModelPrice, usage: Usage, model: str) -> Cost:
 # --------------------------------------------------------------------------- the price book
 
 
-def _today_ordinal() -> int:
+def today_ordinal() -> int:
     # time.time() is ~20x cheaper than date.today(); prices change on UTC dates.
     return int(time.time() // 86400) + date(1970, 1, 1).toordinal()
 
@@ -309,7 +309,12 @@ class PriceBook:
         history = self._histories.get(pricing_ref)
         if history is None:
             return None
-        return history.at(_today_ordinal() if on is None else on.toordinal())
+        return history.at(today_ordinal() if on is None else on.toordinal())
+
+    def price_on_ordinal(self, pricing_ref: str, ordinal: int) -> ModelPrice | None:
+        """``price`` for a date given as ``date.toordinal()``: for loops over many models."""
+        history = self._histories.get(pricing_ref)
+        return None if history is None else history.at(ordinal)
 
     def history(self, pricing_ref: str) -> list[ModelPrice | None]:
         history = self._histories.get(pricing_ref)

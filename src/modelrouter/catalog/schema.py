@@ -159,7 +159,15 @@ class ModelSpec(_Strict):
         return self
 
     def effective_capabilities(self) -> frozenset[Capability]:
-        """Declared capabilities plus those implied by the context window."""
+        """Declared capabilities plus those implied by the context window (computed once)."""
+        cached: frozenset[Capability] | None = self.__dict__.get("_effective_caps")
+        if cached is None:
+            cached = self._compute_effective_capabilities()
+            # Frozen model: store beside the fields; selection calls this on every request.
+            self.__dict__["_effective_caps"] = cached
+        return cached
+
+    def _compute_effective_capabilities(self) -> frozenset[Capability]:
         caps = set(self.capabilities)
         context = self.metadata.context_window_input
         if context > LARGE_CONTEXT_TOKENS:
