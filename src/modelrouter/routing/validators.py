@@ -114,7 +114,7 @@ def custom(fn: Callable[[Response], bool | str | None], name: str | None = None)
             return "rejected by the custom check"
         return str(verdict)
 
-    return Validator(name or getattr(fn, "__name__", "custom"), check)
+    return Validator(name or str(getattr(fn, "__name__", "custom")), check)
 
 
 def from_settings(kind: str, name: str, options: Mapping[str, Any]) -> Validator:
