@@ -4,6 +4,8 @@
 
     RouterError
     ├── ConfigError                     file + dotted key + what would fix it
+    │   ├── CatalogError                a catalog, pricing or bands file
+    │   └── ProviderNotFoundError       with "did you mean"
     ├── UnknownModelError               with "did you mean"
     ├── UnsupportedCapabilityError
     ├── PricingError
@@ -49,6 +51,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "PricingError",
+    "ProviderNotFoundError",
     "ProviderConnectionError",
     "ProviderError",
     "ProviderStatusError",
@@ -127,6 +130,18 @@ class CatalogError(ConfigError):
     """A catalog, pricing or bands data file is invalid."""
 
     error_type = "catalog_error"
+
+
+class ProviderNotFoundError(ConfigError):
+    """No provider registered (or installed as a plugin) under that name."""
+
+    error_type = "invalid_request_error"
+
+    def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
+        self.name = name
+        self.suggestions = tuple(suggestions)
+        hint = f"did you mean {self.suggestions[0]!r}?" if self.suggestions else None
+        super().__init__(f"unknown provider {name!r}", key="providers", hint=hint)
 
 
 class UnknownModelError(RouterError):
