@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from modelrouter.cli import bands, catalog, cost, models, prices
+from modelrouter.cli import bands, catalog, config, cost, fake_provider, models, prices
 from modelrouter.cli._common import run_app
 
 app = typer.Typer(
@@ -28,6 +28,8 @@ app.command("cost")(cost.cost)
 app.add_typer(prices.app, name="prices")
 app.add_typer(bands.app, name="bands")
 app.add_typer(catalog.app, name="catalog")
+app.add_typer(config.app, name="config")
+app.command("fake-provider")(fake_provider.fake_provider)
 
 
 @app.command("version")
