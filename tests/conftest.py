@@ -45,3 +45,12 @@ def _isolated_user_dirs(
     reset_catalog()
     yield
     reset_catalog()
+
+
+@pytest.fixture
+def fake() -> Iterator[object]:
+    """A FakeProvider on 127.0.0.1, a free port, stopped after the test."""
+    from modelrouter.testing import FakeProvider
+
+    with FakeProvider() as server:
+        yield server

@@ -1,0 +1,665 @@
+"""The Router: plan with the pure selector, then call, retry, fall back, escalate and record.
+
+Decisions live in pure functions (``select``, ``retry.decide``, the breaker); this module is
+the I/O shell that performs them. One ``Router`` per event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from modelrouter.adapters.base import Adapter, ChatRequest, Response, StreamChunk, Timeouts
+from modelrouter.catalog import cost_or_none
+from modelrouter.catalog.loader import Catalog, get_catalog
+from modelrouter.catalog.pricing import Cost, Usage
+from modelrouter.catalog.schema import Capability
+from modelrouter.config.schema import RouterConfig, TierSettings
+from modelrouter.errors import (
+    AllProvidersFailedError,
+    CircuitOpenError,
+    ProviderConnectionError,
+    ProviderError,
+    RateLimitedError,
+    RouterError,
+    ValidationFailedError,
+)
+from modelrouter.providers.registry import ProviderRegistry, build_adapter, default_registry
+from modelrouter.routing.live import LiveRegistry
+from modelrouter.routing.records import AttemptRecord, NullSink, Outcome, UsageSink
+from modelrouter.routing.retry import RetryPolicy, decide
+from modelrouter.routing.selection import Candidate, Decision, Requirements, select
+from modelrouter.routing.tokens import count_message_tokens
+from modelrouter.routing.validators import Validator, from_settings
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a request asked for, resolved: a tier, its candidates and its requirements."""
+
+    tier: str
+    models: tuple[str, ...]
+    require: Requirements
+    task: str | None = None
+    pinned: str | None = None  # a model asked for by name
+
+
+@dataclass
+class RouterResult:
+    """A finished request: the answer, who gave it, what it cost, and every attempt."""
+
+    response: Response
+    model: str
+    provider: str
+    tier: str
+    request_id: str
+    fallback_depth: int
+    cost: Cost | None
+    latency_s: float
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    decision: Decision | None = None
+
+    @property
+    def text(self) -> str:
+        return self.response.text
+
+    @property
+    def usage(self) -> Usage:
+        return self.response.usage
+
+
+@dataclass
+class _Request:
+    """Per-request state shared by the attempts."""
+
+    request_id: str
+    messages: Sequence[Mapping[str, Any]]
+    options: dict[str, Any]
+    prompt_tokens: int
+    key: str | None
+    task: str | None
+    validators: Sequence[Validator]
+    attempts: list[AttemptRecord] = field(default_factory=list)
+    failures: list[tuple[str, BaseException]] = field(default_factory=list)
+    depth: int = 0
+
+
+class _Fallback(Exception):
+    """Internal: this model is done for this request; try the next one."""
+
+
+@dataclass
+class _OpenStream:
+    """A stream that has produced its first token: from here on, no fallback."""
+
+    buffered: list[StreamChunk]
+    chunks: AsyncIterator[StreamChunk]
+    started: float = 0.0
+    started_wall: datetime = field(default_factory=lambda: datetime.now(UTC))
+    ttft_s: float = 0.0
+    depth: int = 0
+    retry: int = 0
+    estimate: int = 0
+    limit: Any = None
+
+
+async def _open_stream(adapter: Adapter, request: ChatRequest, timeouts: Timeouts
+                       ) -> _OpenStream:
+    chunks = adapter.stream(request, timeouts)
+    buffered: list[StreamChunk] = []
+    async for chunk in chunks:
+        buffered.append(chunk)
+        if chunk.has_content or chunk.finish_reason is not None:
+            return _OpenStream(buffered, chunks)
+    raise ProviderConnectionError("stream ended before its first token", model=request.model)
+
+
+class Router:
+    """Async core. ``Router(config)``; ``await router.chat(messages, tier="fast")``."""
+
+    def __init__(
+        self,
+        config: RouterConfig | None = None,
+        *,
+        catalog: Catalog | None = None,
+        client: httpx.AsyncClient | None = None,
+        sink: UsageSink | None = None,
+        environ: Mapping[str, str] | None = None,
+        registry: ProviderRegistry | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        validators: Sequence[Validator] = (),
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        if config is None:
+            from modelrouter.config import load_config
+
+            config = load_config(environ=environ)
+        self.config = config
+        self.catalog = catalog or get_catalog()
+        self.environ = dict(os.environ if environ is None else environ)
+        self.sink: UsageSink = sink or NullSink()
+        self.registry = registry or default_registry()
+        self._base_urls = dict(base_urls or {})
+        self._client = client
+        self._owns_client = client is None
+        self._adapters: dict[str, Adapter] = {}
+        self._validators = tuple(validators)
+        self._clock = clock
+        self._sleep = sleep
+        self._rand = rand
+        breaker = config.breaker
+        self.live = LiveRegistry(
+            failure_threshold=breaker.failure_threshold,
+            window_s=breaker.window_s,
+            cooldown_s=breaker.cooldown_s,
+            limits_for=lambda model, free: config.limits_for(model, free),
+        )
+        retry = config.retry
+        self.retry_policy = RetryPolicy(
+            max_retries=retry.max_retries, base_delay_s=retry.base_delay_s,
+            max_delay_s=retry.max_delay_s,
+        )
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def aclose(self) -> None:
+        if self._client is not None and self._owns_client:
+            await self._client.aclose()
+        self._client = None
+        self._adapters.clear()
+
+    async def __aenter__(self) -> Router:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ----------------------------------------------------------------- planning
+
+    def resolve(
+        self, *, tier: str | None = None, task: str | None = None, model: str | None = None,
+        require: Sequence[str] = (),
+    ) -> Target:
+        """Turn tier/task/model (incl. ``tier:x``, ``task:y``, ``auto``) into candidates."""
+        config = self.config
+        if model is not None:
+            if model.startswith("tier:"):
+                tier, model = model[5:], None
+            elif model.startswith("task:"):
+                task, model = model[5:], None
+            elif model == "auto" or model.startswith("auto:"):
+                model = None  # the complexity router maps a request to a tier (issue #7)
+        needs = list(require)
+        if task is not None:
+            rule = config.task(task)
+            tier = tier or rule.tier
+            needs = [*rule.require, *needs]
+        if model is not None:
+            spec = self.catalog.get(model)
+            home = next((t for t in config.tiers.values() if spec.model_id in t.models), None)
+            tier_name = home.name if home else config.tier(tier or config.router.default_tier).name
+            chain = (spec.model_id, *config.fallbacks.get(spec.model_id, ()))
+            return Target(tier_name, chain, Requirements.parse(needs), task, spec.model_id)
+        settings = config.tier(tier or config.router.default_tier)
+        models = settings.models
+        return Target(settings.name, models, Requirements.parse(needs), task)
+
+    def plan(
+        self, target: Target, *, prompt_tokens: int = 0, max_tokens: int | None = None,
+        max_cost_usd: Decimal | None = None, extra_capabilities: Sequence[Capability] = (),
+    ) -> Decision:
+        """The pure decision for ``target`` against the current live state."""
+        settings = self.config.tier(target.tier)
+        require = target.require
+        if extra_capabilities:
+            require = Requirements(require.fast, require.quality,
+                                   require.capabilities | frozenset(extra_capabilities))
+        cap = max_cost_usd if max_cost_usd is not None else (
+            self.config.router.max_cost_per_request_usd)
+        only = self.config.router.provider
+        return select(
+            target.models,
+            catalog=self.catalog,
+            tier=settings.name,
+            require=require,
+            context_tokens=prompt_tokens,
+            max_output_tokens=max_tokens or settings.max_tokens,
+            max_cost_usd=cap,
+            prefer_free=self.config.router.prefer_free,
+            order_by_cost=target.pinned is None,
+            unavailable_providers=self._unavailable_providers(target.models),
+            allowed_providers=frozenset({only}) if only else None,
+            state=self.live.snapshot(self._clock()),
+        )
+
+    def _unavailable_providers(self, models: Sequence[str]) -> dict[str, str]:
+        reasons: dict[str, str] = {}
+        for name in models:
+            spec = self.catalog.find(name)
+            if spec is None or spec.provider in reasons:
+                continue
+            settings = self.config.provider(spec.provider)
+            if settings is None:
+                reasons[spec.provider] = f"provider {spec.provider!r} is not configured"
+            elif not settings.enabled:
+                reasons[spec.provider] = f"provider {spec.provider!r} is disabled in the config"
+            elif settings.needs_key and settings.resolve_api_key(self.environ) is None:
+                reasons[spec.provider] = f"no API key: set {settings.key_env or 'its api_key'}"
+        return reasons
+
+    # ----------------------------------------------------------------- the call
+
+    async def chat(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        tier: str | None = None,
+        task: str | None = None,
+        model: str | None = None,
+        require: Sequence[str] = (),
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        stop: Sequence[str] | None = None,
+        max_cost_usd: Decimal | None = None,
+        validators: Sequence[Validator] = (),
+        key: str | None = None,
+        request_id: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> RouterResult:
+        """Answer ``messages`` with the cheapest model that fits; see the module docstring."""
+        target = self.resolve(tier=tier, task=task, model=model, require=require)
+        started = self._clock()
+        state = _Request(
+            request_id=request_id or f"req_{uuid.uuid4().hex[:24]}",
+            messages=messages,
+            options={"max_tokens": max_tokens, "temperature": temperature, "tools": tools,
+                     "tool_choice": tool_choice, "response_format": response_format,
+                     "stop": stop, "extra": dict(extra or {})},
+            prompt_tokens=count_message_tokens(messages, tools),
+            key=key,
+            task=task or target.task,
+            validators=(*self._validators, *validators),
+        )
+        needs = _implied_capabilities(tools, response_format)
+        escalations = 0
+        decision: Decision | None = None
+        while True:
+            decision = self.plan(target, prompt_tokens=state.prompt_tokens,
+                                 max_tokens=max_tokens, max_cost_usd=max_cost_usd,
+                                 extra_capabilities=needs)
+            settings = self.config.tier(target.tier)
+            for candidate in decision.candidates:
+                try:
+                    response = await self._call_model(candidate, settings, state)
+                except _Fallback:
+                    continue
+                rejection = self._validate(response, settings.name, state)
+                if rejection is None:
+                    spec = self.catalog.get(candidate.model_id)
+                    return RouterResult(
+                        response=response,
+                        model=candidate.model_id,
+                        provider=spec.provider,
+                        tier=settings.name,
+                        request_id=state.request_id,
+                        fallback_depth=state.depth - 1,
+                        cost=cost_or_none(candidate.model_id, response.usage),
+                        latency_s=self._clock() - started,
+                        attempts=list(state.attempts),
+                        decision=decision,
+                    )
+                # Validation failed: the answer was paid for; escalate to the next tier.
+                next_tier = self.config.next_tier(settings.name)
+                escalations += 1
+                if next_tier is None or escalations > self.config.router.max_fallback_attempts:
+                    raise rejection
+                target = Target(next_tier, self.config.tier(next_tier).models, target.require,
+                                target.task)
+                break
+            else:
+                raise _all_failed(state, decision)
+
+    def stream(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        tier: str | None = None,
+        task: str | None = None,
+        model: str | None = None,
+        require: Sequence[str] = (),
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        tool_choice: str | Mapping[str, Any] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+        stop: Sequence[str] | None = None,
+        max_cost_usd: Decimal | None = None,
+        key: str | None = None,
+        request_id: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> RouterStream:
+        """Stream an answer. Falls back only before the first token reaches the caller; a
+        failure after that ends the stream with the error and is recorded as failed.
+        Quality validators do not apply: the caller has the tokens already."""
+        target = self.resolve(tier=tier, task=task, model=model, require=require)
+        state = _Request(
+            request_id=request_id or f"req_{uuid.uuid4().hex[:24]}",
+            messages=messages,
+            options={"max_tokens": max_tokens, "temperature": temperature, "tools": tools,
+                     "tool_choice": tool_choice, "response_format": response_format,
+                     "stop": stop, "extra": dict(extra or {})},
+            prompt_tokens=count_message_tokens(messages, tools),
+            key=key,
+            task=task or target.task,
+            validators=(),
+        )
+        decision = self.plan(target, prompt_tokens=state.prompt_tokens, max_tokens=max_tokens,
+                             max_cost_usd=max_cost_usd,
+                             extra_capabilities=_implied_capabilities(tools, response_format))
+        return RouterStream(self, decision, state)
+
+    def _validate(
+        self, response: Response, tier: str, state: _Request
+    ) -> ValidationFailedError | None:
+        configured = [
+            from_settings(v.kind, v.name, {"schema": v.json_schema, "pattern": v.pattern,
+                                           "min_chars": v.min_chars, "max_chars": v.max_chars})
+            for v in self.config.validators_for(tier)
+        ]
+        for validator in (*configured, *state.validators):
+            reason = validator.check(response)
+            if reason is not None:
+                error = ValidationFailedError(validator.name, reason)
+                last = state.attempts[-1]
+                state.attempts[-1] = _replace(last, outcome="validation_failed",
+                                              error_class=type(error).__name__,
+                                              error_message=str(error))
+                self.sink.record(state.attempts[-1])
+                state.failures.append((last.model, error))
+                return error
+        if state.attempts:
+            self.sink.record(state.attempts[-1])
+        return None
+
+    async def _call_model(
+        self, candidate: Candidate, settings: TierSettings, state: _Request
+    ) -> Response:
+        """Call one model with retries; raise _Fallback to move on, or a final error."""
+        result = await self._attempt_loop(candidate, settings, state, stream=False)
+        assert isinstance(result, Response)
+        return result
+
+    async def _open_stream_on(
+        self, candidate: Candidate, settings: TierSettings, state: _Request
+    ) -> _OpenStream:
+        """Open a stream on one model, up to its first token, with retries and fallback."""
+        result = await self._attempt_loop(candidate, settings, state, stream=True)
+        assert isinstance(result, _OpenStream)
+        return result
+
+    async def _attempt_loop(
+        self, candidate: Candidate, settings: TierSettings, state: _Request, *, stream: bool
+    ) -> Response | _OpenStream:
+        model_id = candidate.model_id
+        spec = self.catalog.get(model_id)
+        adapter = self._adapter(spec.provider)
+        timeouts = Timeouts(settings.timeouts.connect_s, settings.timeouts.first_token_s,
+                            settings.timeouts.total_s)
+        request = self._build_request(spec.metadata.api_identifier, settings, state)
+        depth = state.depth
+        state.depth += 1
+        deadline = self._clock() + timeouts.total_s
+        retry = 0
+        while True:
+            now = self._clock()
+            if not self.live.breakers.allow(model_id, now):
+                until = self.live.breakers.get(model_id).open_until or now
+                error: RouterError = CircuitOpenError(model_id, _wall(until, now))
+                state.failures.append((model_id, error))
+                raise _Fallback(error)
+            limit = self.live.rate_limit(model_id, candidate.free)
+            estimate = state.prompt_tokens + (request.max_tokens or 0)
+            if limit is not None:
+                wait = limit.try_acquire(estimate, now)
+                if wait > 0:
+                    error = RateLimitedError(f"local rate limit for {model_id}; retry in "
+                                             f"{wait:.1f}s", model=model_id, retry_after=wait)
+                    state.failures.append((model_id, error))
+                    raise _Fallback(error)
+            started_wall = datetime.now(UTC)
+            started = self._clock()
+            remaining = max(deadline - started, 0.001)
+            call_timeouts = Timeouts(min(timeouts.connect_s, remaining),
+                                     min(timeouts.first_token_s, remaining), remaining)
+            try:
+                if stream:
+                    opened = await _open_stream(adapter, request, call_timeouts)
+                else:
+                    response = await adapter.send(request, call_timeouts)
+                    if response.finish_reason == "error":
+                        raise ProviderError(
+                            f"{model_id} ended its answer with an error", provider=spec.provider,
+                            model=model_id, request_id=response.request_id)
+            except RouterError as exc:
+                ended = self._clock()
+                self._record(state, candidate, depth, retry, started_wall, ended - started,
+                             "error", error=exc)
+                self.live.breakers.record_failure(model_id, ended)
+                if limit is not None:
+                    limit.release_tokens(estimate, ended)
+                verdict = decide(exc, attempt=retry, policy=self.retry_policy,
+                                 remaining_s=deadline - ended, rand=self._rand)
+                if verdict.cooldown_s:
+                    self.live.cool_down(model_id, ended + verdict.cooldown_s)
+                if verdict.action == "retry":
+                    await self._sleep(verdict.delay_s)
+                    retry += 1
+                    continue
+                state.failures.append((model_id, exc))
+                if verdict.action == "fallback":
+                    raise _Fallback(exc) from exc
+                raise
+            ended = self._clock()
+            if stream:
+                opened.started, opened.started_wall = started, started_wall
+                opened.ttft_s, opened.depth, opened.retry = ended - started, depth, retry
+                opened.estimate, opened.limit = estimate, limit
+                return opened
+            self.live.breakers.record_success(model_id, ended)
+            if limit is not None:
+                unused = estimate - response.usage.total_tokens
+                if unused > 0:
+                    limit.release_tokens(unused, ended)
+            # Recorded by _validate once the answer is judged (success or validation_failed).
+            state.attempts.append(self._attempt(state, candidate, depth, retry, started_wall,
+                                                ended - started, "success", response.usage))
+            return response
+
+    def _build_request(self, api_model: str, settings: TierSettings, state: _Request
+                       ) -> ChatRequest:
+        options = state.options
+        return ChatRequest(
+            model=api_model,
+            messages=state.messages,
+            max_tokens=options["max_tokens"] or settings.max_tokens,
+            temperature=options["temperature"] if options["temperature"] is not None
+            else settings.temperature,
+            stop=options["stop"],
+            tools=options["tools"],
+            tool_choice=options["tool_choice"],
+            response_format=options["response_format"],
+            extra=options["extra"],
+        )
+
+    def _adapter(self, provider: str) -> Adapter:
+        adapter = self._adapters.get(provider)
+        if adapter is None:
+            if self._client is None:
+                self._client = httpx.AsyncClient(
+                    timeout=None, limits=httpx.Limits(max_keepalive_connections=50))
+            spec = self.registry.get(provider)
+            settings = self.config.provider(provider)
+            api_key = settings.resolve_api_key(self.environ) if settings else None
+            base_url = self._base_urls.get(provider) or (settings.base_url if settings else None)
+            headers = dict(settings.headers) if settings else {}
+            adapter = build_adapter(spec, self._client, api_key, base_url=base_url,
+                                    headers=headers)
+            self._adapters[provider] = adapter
+        return adapter
+
+    def _attempt(
+        self, state: _Request, candidate: Candidate, depth: int, retry: int, when: datetime,
+        latency: float, outcome: Outcome, usage: Usage | None = None,
+        error: BaseException | None = None, ttft: float | None = None, streamed: bool = False,
+    ) -> AttemptRecord:
+        cost = cost_or_none(candidate.model_id, usage) if usage is not None else None
+        return AttemptRecord(
+            request_id=state.request_id, time=when, model=candidate.model_id,
+            provider=candidate.provider, tier=candidate.tier, outcome=outcome,
+            fallback_depth=depth, free=candidate.free, usage=usage,
+            cost_usd=None if cost is None else cost.total, latency_s=latency, ttft_s=ttft,
+            error_class=type(error).__name__ if error else None,
+            error_message=str(error) if error else None, retry=retry, streamed=streamed,
+            key=state.key, task=state.task,
+        )
+
+    def _record(self, state: _Request, candidate: Candidate, depth: int, retry: int,
+                when: datetime, latency: float, outcome: Outcome, *,
+                usage: Usage | None = None, error: BaseException | None = None,
+                ttft: float | None = None, streamed: bool = False) -> AttemptRecord:
+        record = self._attempt(state, candidate, depth, retry, when, latency, outcome, usage,
+                               error, ttft, streamed)
+        state.attempts.append(record)
+        self.sink.record(record)
+        return record
+
+
+def _implied_capabilities(
+    tools: Sequence[Mapping[str, Any]] | None, response_format: Mapping[str, Any] | None
+) -> list[Capability]:
+    needs: list[Capability] = []
+    if tools:
+        needs.append(Capability.FUNCTION_CALLING)
+    kind = (response_format or {}).get("type")
+    if kind == "json_schema":
+        needs.append(Capability.STRUCTURED_OUTPUT)
+    elif kind == "json_object":
+        needs.append(Capability.JSON_MODE)
+    return needs
+
+
+def _all_failed(state: _Request, decision: Decision) -> AllProvidersFailedError:
+    failures: list[tuple[str, BaseException]] = list(state.failures)
+    if not failures:
+        failures = [(r.model_id, RouterError(r.reason)) for r in decision.rejected]
+    return AllProvidersFailedError(failures)
+
+
+def _wall(monotonic_until: float, now: float) -> datetime:
+    return datetime.now(UTC).fromtimestamp(time.time() + (monotonic_until - now), UTC)
+
+
+def _replace(record: AttemptRecord, **changes: Any) -> AttemptRecord:
+    from dataclasses import replace
+
+    return replace(record, **changes)
+
+
+class RouterStream:
+    """The chunks of a streamed answer; after iteration: model, usage, cost, attempts."""
+
+    def __init__(self, router: Router, decision: Decision, state: _Request) -> None:
+        self._router = router
+        self.decision = decision
+        self._state = state
+        self.request_id = state.request_id
+        self.model: str | None = None
+        self.provider: str | None = None
+        self.tier = decision.tier
+        self.fallback_depth = 0
+        self.usage: Usage | None = None
+        self.cost: Cost | None = None
+        self.finish_reason: str | None = None
+        self.text = ""
+        self.completed = False
+
+    @property
+    def attempts(self) -> list[AttemptRecord]:
+        return list(self._state.attempts)
+
+    def __aiter__(self) -> AsyncIterator[StreamChunk]:
+        return self._run()
+
+    async def _run(self) -> AsyncIterator[StreamChunk]:
+        router, state = self._router, self._state
+        settings = router.config.tier(self.decision.tier)
+        for candidate in self.decision.candidates:
+            try:
+                opened = await router._open_stream_on(candidate, settings, state)
+            except _Fallback:
+                continue
+            self.model, self.provider = candidate.model_id, candidate.provider
+            self.fallback_depth = opened.depth
+            outcome: Outcome = "stream_cut"
+            error: BaseException | None = None
+            try:
+                for chunk in opened.buffered:
+                    self._take(chunk)
+                    yield chunk
+                async for chunk in opened.chunks:
+                    self._take(chunk)
+                    yield chunk
+                outcome = "success"
+            except RouterError as exc:
+                error = exc
+                raise
+            except (GeneratorExit, asyncio.CancelledError) as exc:
+                error = exc  # the caller stopped reading: neither a success nor the model's fault
+                outcome = "error"
+                raise
+            finally:
+                self._finish(candidate, opened, outcome, error)
+            return
+        raise _all_failed(state, self.decision)
+
+    def _take(self, chunk: StreamChunk) -> None:
+        self.text += chunk.text
+        if chunk.usage is not None:
+            self.usage = chunk.usage
+        if chunk.finish_reason is not None:
+            self.finish_reason = chunk.finish_reason
+
+    def _finish(self, candidate: Candidate, opened: _OpenStream, outcome: Outcome,
+                error: BaseException | None) -> None:
+        router = self._router
+        ended = router._clock()
+        model_id = candidate.model_id
+        if outcome == "success":
+            router.live.breakers.record_success(model_id, ended)
+            self.completed = True
+            if self.usage is not None:
+                self.cost = cost_or_none(model_id, self.usage)
+        elif outcome == "stream_cut":
+            router.live.breakers.record_failure(model_id, ended)
+        if opened.limit is not None and self.usage is not None:
+            unused = opened.estimate - self.usage.total_tokens
+            if unused > 0:
+                opened.limit.release_tokens(unused, ended)
+        router._record(self._state, candidate, opened.depth, opened.retry, opened.started_wall,
+                       ended - opened.started, outcome, usage=self.usage, error=error,
+                       ttft=opened.ttft_s, streamed=True)
