@@ -20,12 +20,17 @@ _EXPORTS: dict[str, str] = {
     "CircuitOpenError": "modelrouter.errors",
     "ConfigError": "modelrouter.errors",
     "Cost": "modelrouter.catalog.pricing",
+    "Decision": "modelrouter.routing.selection",
     "ModelPrice": "modelrouter.catalog.pricing",
     "ModelSpec": "modelrouter.catalog.schema",
     "PricingError": "modelrouter.errors",
     "ProviderError": "modelrouter.errors",
     "RateLimitedError": "modelrouter.errors",
+    "Router": "modelrouter.routing.router",
+    "RouterConfig": "modelrouter.config.schema",
     "RouterError": "modelrouter.errors",
+    "RouterResult": "modelrouter.routing.router",
+    "SyncRouter": "modelrouter.routing.sync",
     "UnknownModelError": "modelrouter.errors",
     "UnsupportedCapabilityError": "modelrouter.errors",
     "Usage": "modelrouter.catalog.pricing",
@@ -34,9 +39,12 @@ _EXPORTS: dict[str, str] = {
     "find_models": "modelrouter.catalog.capabilities",
     "get_catalog": "modelrouter.catalog.loader",
     "get_model": "modelrouter.catalog",
+    "get_model_for_task": "modelrouter.routing.seed",
     "get_pricing": "modelrouter.catalog",
     "get_pricing_history": "modelrouter.catalog",
     "list_models": "modelrouter.catalog",
+    "load_config": "modelrouter.config.loader",
+    "select_model": "modelrouter.routing.seed",
     "validate_capabilities": "modelrouter.catalog.capabilities",
 }
 
@@ -48,12 +56,17 @@ __all__ = [
     "CircuitOpenError",
     "ConfigError",
     "Cost",
+    "Decision",
     "ModelPrice",
     "ModelSpec",
     "PricingError",
     "ProviderError",
     "RateLimitedError",
+    "Router",
+    "RouterConfig",
     "RouterError",
+    "RouterResult",
+    "SyncRouter",
     "UnknownModelError",
     "UnsupportedCapabilityError",
     "Usage",
@@ -63,9 +76,12 @@ __all__ = [
     "find_models",
     "get_catalog",
     "get_model",
+    "get_model_for_task",
     "get_pricing",
     "get_pricing_history",
     "list_models",
+    "load_config",
+    "select_model",
     "validate_capabilities",
 ]
 
@@ -95,6 +111,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from modelrouter.catalog.loader import Catalog, get_catalog
     from modelrouter.catalog.pricing import Cost, ModelPrice, Usage
     from modelrouter.catalog.schema import Capability, ModelSpec
+    from modelrouter.config.loader import load_config
+    from modelrouter.config.schema import RouterConfig
     from modelrouter.errors import (
         AllProvidersFailedError,
         BudgetExceededError,
@@ -108,3 +126,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnsupportedCapabilityError,
         ValidationFailedError,
     )
+    from modelrouter.routing.router import Router, RouterResult
+    from modelrouter.routing.seed import get_model_for_task, select_model
+    from modelrouter.routing.selection import Decision
+    from modelrouter.routing.sync import SyncRouter

@@ -393,9 +393,14 @@ class AllProvidersFailedError(RouterError):
     http_status = 503
     error_type = "service_unavailable"
 
-    def __init__(self, attempts: Sequence[tuple[str, BaseException]]) -> None:
+    def __init__(
+        self, attempts: Sequence[tuple[str, BaseException]], *, summary: str | None = None
+    ) -> None:
         self.attempts = tuple(attempts)
-        if self.attempts:
+        if summary is not None:
+            detail = "; ".join(f"{model}: {error}" for model, error in self.attempts)
+            text = f"{summary}: {detail}" if detail else summary
+        elif self.attempts:
             detail = "; ".join(f"{model}: {error}" for model, error in self.attempts)
             text = f"all {len(self.attempts)} attempts failed: {detail}"
         else:

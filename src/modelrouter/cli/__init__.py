@@ -9,20 +9,33 @@ import sys
 
 import typer
 
-from modelrouter.cli import bands, catalog, config, cost, fake_provider, models, prices
+from modelrouter.cli import (
+    bands,
+    catalog,
+    config,
+    cost,
+    demo,
+    fake_provider,
+    models,
+    prices,
+    routing,
+)
 from modelrouter.cli._common import run_app
 
 app = typer.Typer(
     name="modelrouter",
     help=(
         "Pick the cheapest model that fits, and know exactly what it costs.\n\n"
-        "Example: modelrouter cost anthropic:claude-sonnet-4-5 --input 1000000 --output 1000000"
+        "Example: modelrouter demo"
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app.command("demo")(demo.demo)
+app.command("select")(routing.select)
+app.command("chat")(routing.chat)
 app.add_typer(models.app, name="models")
 app.command("cost")(cost.cost)
 app.add_typer(prices.app, name="prices")

@@ -71,7 +71,8 @@ def run_app(app: typer.Typer, argv: list[str]) -> int:
     from modelrouter.errors import RouterError
 
     try:
-        app(args=argv, prog_name="modelrouter", standalone_mode=False)
+        # Without standalone mode, click returns a command's Exit code instead of raising it.
+        returned = app(args=argv, prog_name="modelrouter", standalone_mode=False)
     except CliFailure as exc:
         _error_line(exc.message)
         return exc.code
@@ -85,7 +86,7 @@ def run_app(app: typer.Typer, argv: list[str]) -> int:
         return 0
     except Exception as exc:  # click's usage errors and anything unexpected
         return _click_or_unexpected(exc)
-    return 0
+    return returned if isinstance(returned, int) else 0
 
 
 def _click_or_unexpected(exc: Exception) -> int:

@@ -50,6 +50,13 @@ class LiveRegistry:
         if limit is not None:
             limit.cool_down(until)
 
+    def end_cooldown(self, model_id: str) -> None:
+        """Make ``model_id`` selectable again now (operator action, tests, the demo)."""
+        self.cooldown_until.pop(model_id, None)
+        limit = self._limits.get(model_id)
+        if limit is not None:
+            limit.end_cooldown()
+
     def snapshot(self, now: float, budget_remaining_usd: Decimal | None = None) -> LiveState:
         open_breakers: dict[str, float] = {}
         for model_id, snap in self.breakers.snapshot(now).items():

@@ -99,6 +99,10 @@ class ModelRateLimit:
         if self._cooldown_until is None or until > self._cooldown_until:
             self._cooldown_until = until
 
+    def end_cooldown(self) -> None:
+        """Lift a cooldown early (an operator's decision; a 429 never shortens one)."""
+        self._cooldown_until = None
+
     def _cooldown_left(self, now: float) -> float:
         if self._cooldown_until is None:
             return 0.0

@@ -30,6 +30,7 @@ from modelrouter.errors import (
     CircuitOpenError,
     ProviderConnectionError,
     ProviderError,
+    ProviderStatusError,
     RateLimitedError,
     RouterError,
     ValidationFailedError,
@@ -459,7 +460,8 @@ class Router:
                 ended = self._clock()
                 self._record(state, candidate, depth, retry, started_wall, ended - started,
                              "error", error=exc)
-                self.live.breakers.record_failure(model_id, ended)
+                if _is_ill_health(exc):
+                    self.live.breakers.record_failure(model_id, ended)
                 if limit is not None:
                     limit.release_tokens(estimate, ended)
                 verdict = decide(exc, attempt=retry, policy=self.retry_policy,
@@ -549,6 +551,14 @@ class Router:
         return record
 
 
+def _is_ill_health(error: BaseException) -> bool:
+    """Failures that say the model is unwell (5xx, timeouts, resets, garbage) trip the breaker;
+    a 429 (throttling, handled by cooldown) or a 4xx about the request or credentials do not."""
+    if isinstance(error, ProviderStatusError):
+        return error.status_code >= 500
+    return isinstance(error, ProviderError)
+
+
 def _implied_capabilities(
     tools: Sequence[Mapping[str, Any]] | None, response_format: Mapping[str, Any] | None
 ) -> list[Capability]:
@@ -564,10 +574,12 @@ def _implied_capabilities(
 
 
 def _all_failed(state: _Request, decision: Decision) -> AllProvidersFailedError:
-    failures: list[tuple[str, BaseException]] = list(state.failures)
-    if not failures:
-        failures = [(r.model_id, RouterError(r.reason)) for r in decision.rejected]
-    return AllProvidersFailedError(failures)
+    if state.failures:
+        return AllProvidersFailedError(list(state.failures))
+    return AllProvidersFailedError(
+        [(r.model_id, RouterError(r.reason)) for r in decision.rejected],
+        summary=f"no model in tier {decision.tier!r} fits this request",
+    )
 
 
 def _wall(monotonic_until: float, now: float) -> datetime:

@@ -244,10 +244,10 @@ def _static_rejection(
     if unavailable_providers and spec.provider in unavailable_providers:
         return "provider_unavailable", unavailable_providers[spec.provider]
     if require.fast and spec.speed_class is not SpeedClass.FAST:
-        return "not_fast", f"speed class is {spec.speed_class or 'unknown'}, fast required"
+        return "not_fast", f"speed class {spec.speed_class or 'unknown'}; fast required"
     if require.quality and spec.quality_class not in _QUALITY_OK:
         return "not_quality", (
-            f"quality class is {spec.quality_class or 'unknown'}, high or frontier required"
+            f"quality class {spec.quality_class or 'unknown'}; high or frontier required"
         )
     if require.capabilities:
         missing = require.capabilities - spec.effective_capabilities()
