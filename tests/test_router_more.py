@@ -28,7 +28,7 @@ def test_sync_facade_matches_async(fake: FakeProvider, tmp_path: Path) -> None:
 
 
 def test_local_rpm_limit_moves_to_the_next_model(fake: FakeProvider, tmp_path: Path) -> None:
-    config = CONFIG + '\n[limits.models."openrouter:meta-llama/llama-3.3-70b-instruct:free"]\nrpm = 2\n'
+    config = CONFIG + f'\n[limits.models."openrouter:{FREE}"]\nrpm = 2\n'
     rig = make_router(fake, tmp_path, config=config)
 
     async def three() -> list[str]:
