@@ -259,3 +259,22 @@ def test_stream_cut_after_first_token_is_an_error_never_success(
         stream(rig, tier="fast")
     assert [r.outcome for r in rig.sink.records] == ["stream_cut"]
     assert fake.calls("command-r7b-12-2024") == 0  # no fallback once tokens reached the caller
+
+
+def test_pinned_model_falls_back_along_configured_chain(
+    fake: FakeProvider, tmp_path: Path
+) -> None:
+    config = (
+        "[tiers.fast]\nmodels = [\"openai:gpt-5-nano\"]\n"
+        "[fallbacks]\n"
+        "\"openai:gpt-5\" = [\"anthropic:claude-sonnet-4-5\", \"google:gemini-2.5-pro\"]\n"
+        "[retry]\nmax_retries = 0\n"
+    )
+    rig = make_router(fake, tmp_path, config=config)
+    fake.always("gpt-5", Fault.server_error(500))
+    fake.always("claude-sonnet-4-5", Fault.server_error(503))
+    result = chat(rig, model="gpt-5")
+    assert result.model == "google:gemini-2.5-pro"
+    assert result.fallback_depth == 2
+    assert outcomes(rig) == [("openai:gpt-5", "error"), ("anthropic:claude-sonnet-4-5", "error"),
+                             ("google:gemini-2.5-pro", "success")]
