@@ -94,6 +94,23 @@ class _Request:
     failures: list[tuple[str, BaseException]] = field(default_factory=list)
     depth: int = 0
 
+    @classmethod
+    def new(
+        cls, request_id: str | None, messages: Sequence[Mapping[str, Any]], *,
+        key: str | None, task: str | None, validators: Sequence[Validator],
+        tools: Sequence[Mapping[str, Any]] | None, extra: Mapping[str, Any] | None,
+        **options: Any,
+    ) -> _Request:
+        return cls(
+            request_id=request_id or f"req_{uuid.uuid4().hex[:24]}",
+            messages=messages,
+            options={**options, "tools": tools, "extra": dict(extra or {})},
+            prompt_tokens=count_message_tokens(messages, tools),
+            key=key,
+            task=task,
+            validators=validators,
+        )
+
 
 class _Fallback(Exception):
     """Internal: this model is done for this request; try the next one."""
@@ -285,16 +302,11 @@ class Router:
         """Answer ``messages`` with the cheapest model that fits; see the module docstring."""
         target = self.resolve(tier=tier, task=task, model=model, require=require)
         started = self._clock()
-        state = _Request(
-            request_id=request_id or f"req_{uuid.uuid4().hex[:24]}",
-            messages=messages,
-            options={"max_tokens": max_tokens, "temperature": temperature, "tools": tools,
-                     "tool_choice": tool_choice, "response_format": response_format,
-                     "stop": stop, "extra": dict(extra or {})},
-            prompt_tokens=count_message_tokens(messages, tools),
-            key=key,
-            task=task or target.task,
-            validators=(*self._validators, *validators),
+        state = _Request.new(
+            request_id, messages, key=key, task=task or target.task,
+            validators=(*self._validators, *validators), max_tokens=max_tokens,
+            temperature=temperature, tools=tools, tool_choice=tool_choice,
+            response_format=response_format, stop=stop, extra=extra,
         )
         needs = _implied_capabilities(tools, response_format)
         escalations = 0
@@ -358,16 +370,10 @@ class Router:
         failure after that ends the stream with the error and is recorded as failed.
         Quality validators do not apply: the caller has the tokens already."""
         target = self.resolve(tier=tier, task=task, model=model, require=require)
-        state = _Request(
-            request_id=request_id or f"req_{uuid.uuid4().hex[:24]}",
-            messages=messages,
-            options={"max_tokens": max_tokens, "temperature": temperature, "tools": tools,
-                     "tool_choice": tool_choice, "response_format": response_format,
-                     "stop": stop, "extra": dict(extra or {})},
-            prompt_tokens=count_message_tokens(messages, tools),
-            key=key,
-            task=task or target.task,
-            validators=(),
+        state = _Request.new(
+            request_id, messages, key=key, task=task or target.task, validators=(),
+            max_tokens=max_tokens, temperature=temperature, tools=tools,
+            tool_choice=tool_choice, response_format=response_format, stop=stop, extra=extra,
         )
         decision = self.plan(target, prompt_tokens=state.prompt_tokens, max_tokens=max_tokens,
                              max_cost_usd=max_cost_usd,
