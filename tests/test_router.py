@@ -278,3 +278,15 @@ def test_pinned_model_falls_back_along_configured_chain(
     assert result.fallback_depth == 2
     assert outcomes(rig) == [("openai:gpt-5", "error"), ("anthropic:claude-sonnet-4-5", "error"),
                              ("google:gemini-2.5-pro", "success")]
+
+
+def test_slow_answer_past_the_total_timeout_falls_back(
+    fake: FakeProvider, tmp_path: Path
+) -> None:
+    rig = make_router(fake, tmp_path, real_clock=True)
+    fake.always(FREE, Fault.slow_first_token(5))
+    result = chat(rig, tier="fast")
+    assert result.model == NEXT
+    first = rig.sink.records[0]
+    assert first.error_class == "ProviderTimeoutError" and "total" in (first.error_message or "")
+    assert 1.5 < first.latency_s < 3.5  # the fast tier's 2 s budget, not the 5 s delay
