@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -10,41 +9,20 @@ import httpx
 import pytest
 
 from modelrouter.adapters.anthropic import JSON_INSTRUCTION, AnthropicAdapter
-from modelrouter.adapters.base import ChatRequest, Endpoint, StreamChunk, Timeouts, ToolCall
+from modelrouter.adapters.base import ChatRequest, Endpoint, StreamChunk, ToolCall
 from modelrouter.catalog.pricing import Usage
 from modelrouter.errors import InternalServerError
+from tests.adapter_helpers import WEATHER_TOOL, exchange
 
 ENDPOINT = Endpoint("https://api.anthropic.com", api_key="sk-ant", provider="anthropic")
 MODEL = "claude-sonnet-4-5"
 
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    },
-}
 
 
 def _exchange(
     request: ChatRequest, response: httpx.Response, *, stream: bool = False
 ) -> tuple[Any, httpx.Request]:
-    seen: list[httpx.Request] = []
-
-    def handler(sent: httpx.Request) -> httpx.Response:
-        seen.append(sent)
-        return response
-
-    async def go() -> Any:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            adapter = AnthropicAdapter(client, ENDPOINT)
-            if stream:
-                return [chunk async for chunk in adapter.stream(request, Timeouts())]
-            return await adapter.send(request, Timeouts())
-
-    result = asyncio.run(go())
-    return result, seen[0]
+    return exchange(AnthropicAdapter, ENDPOINT, request, response, stream=stream)
 
 
 def _message(content: list[dict[str, Any]], stop: str = "end_turn", **usage: Any) -> httpx.Response:

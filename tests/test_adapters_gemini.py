@@ -2,49 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 import httpx
 import pytest
 
-from modelrouter.adapters.base import ChatRequest, Endpoint, StreamChunk, Timeouts, ToolCall
+from modelrouter.adapters.base import ChatRequest, Endpoint, StreamChunk, ToolCall
 from modelrouter.adapters.gemini import GeminiAdapter
 from modelrouter.catalog.pricing import Usage
 from modelrouter.errors import ProviderConnectionError
+from tests.adapter_helpers import WEATHER_TOOL, exchange
 
 ENDPOINT = Endpoint("https://generativelanguage.googleapis.com", api_key="AIza", provider="google")
 MODEL = "gemini-2.5-flash"
 
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    },
-}
 
 
 def _exchange(
     request: ChatRequest, response: httpx.Response, *, stream: bool = False
 ) -> tuple[Any, httpx.Request]:
-    seen: list[httpx.Request] = []
-
-    def handler(sent: httpx.Request) -> httpx.Response:
-        seen.append(sent)
-        return response
-
-    async def go() -> Any:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            adapter = GeminiAdapter(client, ENDPOINT)
-            if stream:
-                return [chunk async for chunk in adapter.stream(request, Timeouts())]
-            return await adapter.send(request, Timeouts())
-
-    result = asyncio.run(go())
-    return result, seen[0]
+    return exchange(GeminiAdapter, ENDPOINT, request, response, stream=stream)
 
 
 def _answer(parts: list[dict[str, Any]], finish: str = "STOP", **usage: Any) -> httpx.Response:

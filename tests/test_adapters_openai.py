@@ -2,49 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 import httpx
 import pytest
 
-from modelrouter.adapters.base import ChatRequest, Endpoint, StreamChunk, Timeouts, ToolCall
+from modelrouter.adapters.base import ChatRequest, Endpoint, StreamChunk, ToolCall
 from modelrouter.adapters.openai_compat import OpenAICompatAdapter
 from modelrouter.catalog.pricing import Usage
+from tests.adapter_helpers import WEATHER_TOOL, exchange
 
 OPENAI = Endpoint("https://api.openai.com/v1", api_key="sk-test", provider="openai")
 GROQ = Endpoint("https://api.groq.com/openai/v1/", api_key="gsk", provider="groq")
 OLLAMA = Endpoint("http://127.0.0.1:11434/v1", provider="ollama")
 
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    },
-}
 
 
 def _exchange(
     endpoint: Endpoint, request: ChatRequest, response: httpx.Response, *, stream: bool = False
 ) -> tuple[Any, httpx.Request]:
-    seen: list[httpx.Request] = []
-
-    def handler(sent: httpx.Request) -> httpx.Response:
-        seen.append(sent)
-        return response
-
-    async def go() -> Any:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-            adapter = OpenAICompatAdapter(client, endpoint)
-            if stream:
-                return [chunk async for chunk in adapter.stream(request, Timeouts())]
-            return await adapter.send(request, Timeouts())
-
-    result = asyncio.run(go())
-    return result, seen[0]
+    return exchange(OpenAICompatAdapter, endpoint, request, response, stream=stream)
 
 
 def _completion(message: dict[str, Any], finish: str = "stop", **usage: Any) -> httpx.Response:
