@@ -35,6 +35,8 @@ class AttemptRecord:
     streamed: bool = False
     key: str | None = None
     task: str | None = None
+    cache_hit: bool = False  # answered from the response cache: cost 0, saved_usd set
+    saved_usd: Decimal | None = None  # what a cache hit (or a free model) saved
 
     @property
     def success(self) -> bool:
@@ -64,6 +66,8 @@ class AttemptRecord:
             "streamed": self.streamed,
             "key": self.key,
             "task": self.task,
+            "cache_hit": self.cache_hit,
+            "saved_usd": None if self.saved_usd is None else format_usd(self.saved_usd),
         }
 
 
