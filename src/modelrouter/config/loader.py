@@ -18,6 +18,7 @@ from modelrouter.config.defaults import did_you_mean
 from modelrouter.config.env import apply_env
 from modelrouter.config.schema import (
     ENV_PREFIX,
+    AlertSettings,
     BreakerSettings,
     BudgetSettings,
     CacheSettings,
@@ -187,9 +188,30 @@ def resolve_config(fc: FileConfig, catalog: Catalog, *, file: str | None = None)
             ),
         ),
         registry_url=r.pick("registry.url", fc.registry.url, None),
+        alerts=_alerts(r),
         sources=MappingProxyType(dict(r.sources)),
     )
     return config
+
+
+def _alerts(r: _Resolver) -> AlertSettings:
+    a, base = r.fc.alerts, AlertSettings()
+    return AlertSettings(
+        cost_per_request_warn_usd=r.pick("alerts.cost_per_request_warn_usd",
+                                         a.cost_per_request_warn_usd,
+                                         base.cost_per_request_warn_usd),
+        cost_per_request_critical_usd=r.pick("alerts.cost_per_request_critical_usd",
+                                             a.cost_per_request_critical_usd,
+                                             base.cost_per_request_critical_usd),
+        p95_latency_s=r.pick("alerts.p95_latency_ms", a.p95_latency_ms,
+                             int(base.p95_latency_s * 1000)) / 1000,
+        max_fallback_rate=r.pick("alerts.max_fallback_rate", a.max_fallback_rate,
+                                 base.max_fallback_rate),
+        min_cache_hit_rate=r.pick("alerts.min_cache_hit_rate", a.min_cache_hit_rate,
+                                  base.min_cache_hit_rate),
+        window_s=r.pick("alerts.window_ms", a.window_ms, int(base.window_s * 1000)) / 1000,
+        webhook_url=r.pick("alerts.webhook_url", a.webhook_url, None),
+    )
 
 
 def _providers(r: _Resolver) -> dict[str, ProviderSettings]:

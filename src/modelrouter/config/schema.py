@@ -201,6 +201,16 @@ class BudgetSection(_Section):
     alert_threshold: Annotated[Decimal, BeforeValidator(parse_decimal), Field(le=1)] | None = None
 
 
+class AlertsSection(_Section):
+    cost_per_request_warn_usd: Money | None = None
+    cost_per_request_critical_usd: Money | None = None
+    p95_latency_ms: PositiveInt | None = None
+    max_fallback_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    min_cache_hit_rate: Annotated[float, Field(ge=0, le=1)] | None = None
+    window_ms: PositiveInt | None = None
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+
+
 class RegistrySection(_Section):
     url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 
@@ -214,6 +224,7 @@ class FileConfig(_Section):
     tasks: dict[str, TaskSection] = {}
     fallbacks: dict[str, list[str]] = {}
     limits: LimitsSection = LimitsSection()
+    alerts: AlertsSection = AlertsSection()
     breaker: BreakerSection = BreakerSection()
     retry: RetrySection = RetrySection()
     validators: list[ValidatorSection] = []
@@ -414,6 +425,19 @@ class CacheSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertSettings:
+    """Alert thresholds (DESIGN §4); each alert fires once per ``window_s``."""
+
+    cost_per_request_warn_usd: Decimal = Decimal("0.10")
+    cost_per_request_critical_usd: Decimal = Decimal("0.50")
+    p95_latency_s: float = 30.0
+    max_fallback_rate: float = 0.10
+    min_cache_hit_rate: float = 0.20
+    window_s: float = 3600.0
+    webhook_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BudgetSettings:
     default_usd: Decimal | None
     alert_threshold: Decimal  # fraction of a budget that raises an alert
@@ -436,6 +460,7 @@ class RouterConfig:
     cache: CacheSettings = CacheSettings(enabled=False, ttl_s=3600.0)
     budget: BudgetSettings = BudgetSettings(default_usd=None, alert_threshold=Decimal("0.8"))
     registry_url: str | None = None
+    alerts: AlertSettings = AlertSettings()
     sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def tier(self, name: str) -> TierSettings:

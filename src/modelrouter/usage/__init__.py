@@ -1,0 +1,1 @@
+"""Usage: the ledger, summaries, budgets, alerts and recommendations. Nothing is imported here."""
