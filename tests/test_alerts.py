@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -56,7 +56,7 @@ def test_budget_threshold_is_configurable() -> None:
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    bodies: list[Any] = []
+    bodies: ClassVar[list[Any]] = []
 
     def do_POST(self) -> None:
         length = int(self.headers["content-length"])
