@@ -11,6 +11,7 @@ import typer
 
 from modelrouter.cli import (
     bands,
+    cache,
     catalog,
     config,
     cost,
@@ -42,6 +43,7 @@ app.add_typer(prices.app, name="prices")
 app.add_typer(bands.app, name="bands")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(config.app, name="config")
+app.add_typer(cache.app, name="cache")
 app.command("fake-provider")(fake_provider.fake_provider)
 
 

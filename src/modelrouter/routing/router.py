@@ -10,25 +10,22 @@ import asyncio
 import os
 import random
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from modelrouter.adapters.base import Adapter, ChatRequest, Response, StreamChunk, Timeouts
+from modelrouter.adapters.base import Adapter, ChatRequest, Response, Timeouts
 from modelrouter.catalog import cost_or_none
 from modelrouter.catalog.loader import Catalog, get_catalog
 from modelrouter.catalog.pricing import Cost, Usage
 from modelrouter.catalog.schema import Capability
 from modelrouter.config.schema import RouterConfig, TierSettings
 from modelrouter.errors import (
-    AllProvidersFailedError,
     CircuitOpenError,
-    ProviderConnectionError,
     ProviderError,
     ProviderStatusError,
     RateLimitedError,
@@ -36,12 +33,22 @@ from modelrouter.errors import (
     ValidationFailedError,
 )
 from modelrouter.providers.registry import ProviderRegistry, build_adapter, default_registry
+from modelrouter.routing._request import (
+    _all_failed,
+    _Fallback,
+    _open_stream,
+    _OpenStream,
+    _Request,
+)
 from modelrouter.routing.live import LiveRegistry
 from modelrouter.routing.records import AttemptRecord, NullSink, Outcome, UsageSink
 from modelrouter.routing.retry import RetryPolicy, decide
 from modelrouter.routing.selection import Candidate, Decision, Requirements, select
-from modelrouter.routing.tokens import count_message_tokens
 from modelrouter.routing.validators import Validator, from_settings
+
+if TYPE_CHECKING:
+    from modelrouter.cache.store import CachedAnswer, ResponseCache
+    from modelrouter.routing.streaming import RouterStream
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,69 +86,6 @@ class RouterResult:
         return self.response.usage
 
 
-@dataclass
-class _Request:
-    """Per-request state shared by the attempts."""
-
-    request_id: str
-    messages: Sequence[Mapping[str, Any]]
-    options: dict[str, Any]
-    prompt_tokens: int
-    key: str | None
-    task: str | None
-    validators: Sequence[Validator]
-    attempts: list[AttemptRecord] = field(default_factory=list)
-    failures: list[tuple[str, BaseException]] = field(default_factory=list)
-    depth: int = 0
-
-    @classmethod
-    def new(
-        cls, request_id: str | None, messages: Sequence[Mapping[str, Any]], *,
-        key: str | None, task: str | None, validators: Sequence[Validator],
-        tools: Sequence[Mapping[str, Any]] | None, extra: Mapping[str, Any] | None,
-        **options: Any,
-    ) -> _Request:
-        return cls(
-            request_id=request_id or f"req_{uuid.uuid4().hex[:24]}",
-            messages=messages,
-            options={**options, "tools": tools, "extra": dict(extra or {})},
-            prompt_tokens=count_message_tokens(messages, tools),
-            key=key,
-            task=task,
-            validators=validators,
-        )
-
-
-class _Fallback(Exception):
-    """Internal: this model is done for this request; try the next one."""
-
-
-@dataclass
-class _OpenStream:
-    """A stream that has produced its first token: from here on, no fallback."""
-
-    buffered: list[StreamChunk]
-    chunks: AsyncIterator[StreamChunk]
-    started: float = 0.0
-    started_wall: datetime = field(default_factory=lambda: datetime.now(UTC))
-    ttft_s: float = 0.0
-    depth: int = 0
-    retry: int = 0
-    estimate: int = 0
-    limit: Any = None
-
-
-async def _open_stream(adapter: Adapter, request: ChatRequest, timeouts: Timeouts
-                       ) -> _OpenStream:
-    chunks = adapter.stream(request, timeouts)
-    buffered: list[StreamChunk] = []
-    async for chunk in chunks:
-        buffered.append(chunk)
-        if chunk.has_content or chunk.finish_reason is not None:
-            return _OpenStream(buffered, chunks)
-    raise ProviderConnectionError("stream ended before its first token", model=request.model)
-
-
 class Router:
     """Async core. ``Router(config)``; ``await router.chat(messages, tier="fast")``."""
 
@@ -156,6 +100,7 @@ class Router:
         registry: ProviderRegistry | None = None,
         base_urls: Mapping[str, str] | None = None,
         validators: Sequence[Validator] = (),
+        cache: ResponseCache | Literal["config"] | None = "config",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
@@ -174,6 +119,11 @@ class Router:
         self._owns_client = client is None
         self._adapters: dict[str, Adapter] = {}
         self._validators = tuple(validators)
+        if cache == "config":
+            from modelrouter.cache.store import cache_from_settings
+
+            cache = cache_from_settings(config.cache)
+        self.cache: ResponseCache | None = cache
         self._clock = clock
         self._sleep = sleep
         self._rand = rand
@@ -308,6 +258,11 @@ class Router:
             temperature=temperature, tools=tools, tool_choice=tool_choice,
             response_format=response_format, stop=stop, extra=extra,
         )
+        cache_key = self._cache_key(target, state)
+        if cache_key is not None:
+            hit = self._cache_get(cache_key)
+            if hit is not None:
+                return self._answer_from_cache(hit, target, state, started)
         needs = _implied_capabilities(tools, response_format)
         escalations = 0
         decision: Decision | None = None
@@ -324,6 +279,11 @@ class Router:
                 rejection = self._validate(response, settings.name, state)
                 if rejection is None:
                     spec = self.catalog.get(candidate.model_id)
+                    if cache_key is not None and self.cache is not None:
+                        from modelrouter.cache.store import CachedAnswer
+
+                        self.cache.put(cache_key, CachedAnswer(
+                            response, candidate.model_id, state.attempts[-1].cost_usd))
                     return RouterResult(
                         response=response,
                         model=candidate.model_id,
@@ -346,6 +306,57 @@ class Router:
                 break
             else:
                 raise _all_failed(state, decision)
+
+    def _cache_key(self, target: Target, state: _Request) -> str | None:
+        """The response-cache key for this request, or None when it must not be cached."""
+        if self.cache is None:
+            return None
+        from modelrouter.cache.keys import cache_key
+
+        settings = self.config.tier(target.tier)
+        options = state.options
+        params = {
+            **{k: v for k, v in options.items() if k != "extra"},
+            "max_tokens": options["max_tokens"] or settings.max_tokens,
+            "temperature": options["temperature"] if options["temperature"] is not None
+            else settings.temperature,
+            "extra": options["extra"],
+        }
+        if not self.cache.cacheable(params):
+            return None
+        name = target.pinned or f"tier:{target.tier}"
+        return cache_key(target=name, messages=state.messages, params=params)
+
+    def _cache_get(self, key: str) -> CachedAnswer | None:
+        return None if self.cache is None else self.cache.get(key)
+
+    def _record_cache_hit(self, hit: CachedAnswer, tier: str, state: _Request,
+                          latency: float, streamed: bool) -> AttemptRecord:
+        spec = self.catalog.find(hit.model)
+        record = AttemptRecord(
+            request_id=state.request_id, time=datetime.now(UTC), model=hit.model,
+            provider=spec.provider if spec else hit.model.split(":", 1)[0], tier=tier,
+            outcome="success", fallback_depth=0, free=bool(spec and spec.free),
+            usage=hit.response.usage, cost_usd=Decimal(0), latency_s=latency,
+            ttft_s=latency if streamed else None, streamed=streamed, key=state.key,
+            task=state.task, cache_hit=True, saved_usd=hit.cost_usd,
+        )
+        state.attempts.append(record)
+        self.sink.record(record)
+        return record
+
+    def _answer_from_cache(self, hit: CachedAnswer, target: Target, state: _Request,
+                           started: float) -> RouterResult:
+        latency = self._clock() - started
+        self._record_cache_hit(hit, target.tier, state, latency, streamed=False)
+        spec = self.catalog.find(hit.model)
+        zero = cost_or_none(hit.model, Usage())
+        return RouterResult(
+            response=hit.response, model=hit.model,
+            provider=spec.provider if spec else hit.model.split(":", 1)[0], tier=target.tier,
+            request_id=state.request_id, fallback_depth=0, cost=zero, latency_s=latency,
+            attempts=list(state.attempts), decision=None,
+        )
 
     def stream(
         self,
@@ -375,10 +386,14 @@ class Router:
             max_tokens=max_tokens, temperature=temperature, tools=tools,
             tool_choice=tool_choice, response_format=response_format, stop=stop, extra=extra,
         )
+        key = self._cache_key(target, state)
+        hit = self._cache_get(key) if key is not None else None
         decision = self.plan(target, prompt_tokens=state.prompt_tokens, max_tokens=max_tokens,
                              max_cost_usd=max_cost_usd,
                              extra_capabilities=_implied_capabilities(tools, response_format))
-        return RouterStream(self, decision, state)
+        from modelrouter.routing.streaming import RouterStream
+
+        return RouterStream(self, decision, state, cache_key=key, cached=hit)
 
     def _validate(
         self, response: Response, tier: str, state: _Request
@@ -579,15 +594,6 @@ def _implied_capabilities(
     return needs
 
 
-def _all_failed(state: _Request, decision: Decision) -> AllProvidersFailedError:
-    if state.failures:
-        return AllProvidersFailedError(list(state.failures))
-    return AllProvidersFailedError(
-        [(r.model_id, RouterError(r.reason)) for r in decision.rejected],
-        summary=f"no model in tier {decision.tier!r} fits this request",
-    )
-
-
 def _wall(monotonic_until: float, now: float) -> datetime:
     return datetime.now(UTC).fromtimestamp(time.time() + (monotonic_until - now), UTC)
 
@@ -596,88 +602,3 @@ def _replace(record: AttemptRecord, **changes: Any) -> AttemptRecord:
     from dataclasses import replace
 
     return replace(record, **changes)
-
-
-class RouterStream:
-    """The chunks of a streamed answer; after iteration: model, usage, cost, attempts."""
-
-    def __init__(self, router: Router, decision: Decision, state: _Request) -> None:
-        self._router = router
-        self.decision = decision
-        self._state = state
-        self.request_id = state.request_id
-        self.model: str | None = None
-        self.provider: str | None = None
-        self.tier = decision.tier
-        self.fallback_depth = 0
-        self.usage: Usage | None = None
-        self.cost: Cost | None = None
-        self.finish_reason: str | None = None
-        self.text = ""
-        self.completed = False
-
-    @property
-    def attempts(self) -> list[AttemptRecord]:
-        return list(self._state.attempts)
-
-    def __aiter__(self) -> AsyncIterator[StreamChunk]:
-        return self._run()
-
-    async def _run(self) -> AsyncIterator[StreamChunk]:
-        router, state = self._router, self._state
-        settings = router.config.tier(self.decision.tier)
-        for candidate in self.decision.candidates:
-            try:
-                opened = await router._open_stream_on(candidate, settings, state)
-            except _Fallback:
-                continue
-            self.model, self.provider = candidate.model_id, candidate.provider
-            self.fallback_depth = opened.depth
-            outcome: Outcome = "stream_cut"
-            error: BaseException | None = None
-            try:
-                for chunk in opened.buffered:
-                    self._take(chunk)
-                    yield chunk
-                async for chunk in opened.chunks:
-                    self._take(chunk)
-                    yield chunk
-                outcome = "success"
-            except RouterError as exc:
-                error = exc
-                raise
-            except (GeneratorExit, asyncio.CancelledError) as exc:
-                error = exc  # the caller stopped reading: neither a success nor the model's fault
-                outcome = "error"
-                raise
-            finally:
-                self._finish(candidate, opened, outcome, error)
-            return
-        raise _all_failed(state, self.decision)
-
-    def _take(self, chunk: StreamChunk) -> None:
-        self.text += chunk.text
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        if chunk.finish_reason is not None:
-            self.finish_reason = chunk.finish_reason
-
-    def _finish(self, candidate: Candidate, opened: _OpenStream, outcome: Outcome,
-                error: BaseException | None) -> None:
-        router = self._router
-        ended = router._clock()
-        model_id = candidate.model_id
-        if outcome == "success":
-            router.live.breakers.record_success(model_id, ended)
-            self.completed = True
-            if self.usage is not None:
-                self.cost = cost_or_none(model_id, self.usage)
-        elif outcome == "stream_cut":
-            router.live.breakers.record_failure(model_id, ended)
-        if opened.limit is not None and self.usage is not None:
-            unused = opened.estimate - self.usage.total_tokens
-            if unused > 0:
-                opened.limit.release_tokens(unused, ended)
-        router._record(self._state, candidate, opened.depth, opened.retry, opened.started_wall,
-                       ended - opened.started, outcome, usage=self.usage, error=error,
-                       ttft=opened.ttft_s, streamed=True)
