@@ -11,11 +11,13 @@ import typer
 
 from modelrouter.cli import (
     bands,
+    budgets,
     cache,
     catalog,
     config,
     cost,
     demo,
+    discover,
     fake_provider,
     models,
     prices,
@@ -44,6 +46,8 @@ app.add_typer(bands.app, name="bands")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(config.app, name="config")
 app.add_typer(cache.app, name="cache")
+app.add_typer(budgets.app, name="budgets")
+app.command("discover")(discover.discover)
 app.command("fake-provider")(fake_provider.fake_provider)
 
 
