@@ -22,6 +22,7 @@ from modelrouter.cli import (
     models,
     prices,
     routing,
+    usage,
 )
 from modelrouter.cli._common import run_app
 
@@ -48,6 +49,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(cache.app, name="cache")
 app.add_typer(budgets.app, name="budgets")
 app.command("discover")(discover.discover)
+app.command("usage")(usage.usage)
 app.command("fake-provider")(fake_provider.fake_provider)
 
 

@@ -72,7 +72,8 @@ class AttemptRecord:
 
 
 class UsageSink(Protocol):
-    """Receives every attempt; must return quickly (queue, don't write, on the request path)."""
+    """Receives every attempt, on the request path: keep it fast. The SQLite ledger commits
+    each row before returning (~35 µs), so an answer the caller saw is never lost to a crash."""
 
     def record(self, record: AttemptRecord) -> None: ...
 
