@@ -186,6 +186,7 @@ def resolve_config(fc: FileConfig, catalog: Catalog, *, file: str | None = None)
             alert_threshold=r.pick(
                 "budget.alert_threshold", fc.budget.alert_threshold, d.BUDGET_ALERT_THRESHOLD
             ),
+            on_exceeded=r.pick("budget.on_exceeded", fc.budget.on_exceeded, "fail"),
         ),
         registry_url=r.pick("registry.url", fc.registry.url, None),
         alerts=_alerts(r),

@@ -199,6 +199,7 @@ class CacheSection(_Section):
 class BudgetSection(_Section):
     default_usd: Money | None = None
     alert_threshold: Annotated[Decimal, BeforeValidator(parse_decimal), Field(le=1)] | None = None
+    on_exceeded: Literal["fail", "downgrade"] | None = None
 
 
 class AlertsSection(_Section):
@@ -441,6 +442,8 @@ class AlertSettings:
 class BudgetSettings:
     default_usd: Decimal | None
     alert_threshold: Decimal  # fraction of a budget that raises an alert
+    # "fail": BudgetExceededError before any call; "downgrade": answer with a free model.
+    on_exceeded: str = "fail"
 
 
 @dataclass(frozen=True, slots=True)

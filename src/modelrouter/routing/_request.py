@@ -33,11 +33,13 @@ class _Request:
     attempts: list[AttemptRecord] = field(default_factory=list)
     failures: list[tuple[str, BaseException]] = field(default_factory=list)
     depth: int = 0
+    scopes: list[str] = field(default_factory=lambda: ["global"])  # budget scopes
 
     @classmethod
     def new(
         cls, request_id: str | None, messages: Sequence[Mapping[str, Any]], *,
         key: str | None, task: str | None, validators: Sequence[Validator],
+        scopes: Sequence[str] = ("global",),
         tools: Sequence[Mapping[str, Any]] | None, extra: Mapping[str, Any] | None,
         **options: Any,
     ) -> _Request:
@@ -49,6 +51,7 @@ class _Request:
             key=key,
             task=task,
             validators=validators,
+            scopes=list(scopes),
         )
 
 
@@ -70,6 +73,7 @@ class _OpenStream:
     retry: int = 0
     estimate: int = 0
     limit: Any = None
+    held: Any = None  # the budget reservation to settle when the stream ends
 
 
 async def _open_stream(adapter: Adapter, request: ChatRequest, timeouts: Timeouts

@@ -25,6 +25,7 @@ from modelrouter.catalog.pricing import Cost, Usage
 from modelrouter.catalog.schema import Capability
 from modelrouter.config.schema import RouterConfig, TierSettings
 from modelrouter.errors import (
+    BudgetExceededError,
     CircuitOpenError,
     ProviderError,
     ProviderStatusError,
@@ -40,8 +41,9 @@ from modelrouter.routing._request import (
     _OpenStream,
     _Request,
 )
+from modelrouter.routing.accounting import Accounting, request_scopes
 from modelrouter.routing.live import LiveRegistry
-from modelrouter.routing.records import AttemptRecord, NullSink, Outcome, UsageSink
+from modelrouter.routing.records import AttemptRecord, Outcome, UsageSink
 from modelrouter.routing.retry import RetryPolicy, decide
 from modelrouter.routing.selection import Candidate, Decision, Requirements, select
 from modelrouter.routing.validators import Validator, from_settings
@@ -49,6 +51,8 @@ from modelrouter.routing.validators import Validator, from_settings
 if TYPE_CHECKING:
     from modelrouter.cache.store import CachedAnswer, ResponseCache
     from modelrouter.routing.streaming import RouterStream
+    from modelrouter.usage.alerts import AlertBook
+    from modelrouter.usage.budgets import BudgetStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,7 @@ class Target:
     require: Requirements
     task: str | None = None
     pinned: str | None = None  # a model asked for by name
+    downgraded: bool = False  # over budget: only free models are left
 
 
 @dataclass
@@ -101,6 +106,8 @@ class Router:
         base_urls: Mapping[str, str] | None = None,
         validators: Sequence[Validator] = (),
         cache: ResponseCache | Literal["config"] | None = "config",
+        budgets: BudgetStore | Literal["config"] | None = "config",
+        alerts: AlertBook | Literal["config"] | None = "config",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Any] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
@@ -112,7 +119,9 @@ class Router:
         self.config = config
         self.catalog = catalog or get_catalog()
         self.environ = dict(os.environ if environ is None else environ)
-        self.sink: UsageSink = sink or NullSink()
+        self.accounting = Accounting.from_config(config, sink=sink, budgets=budgets,
+                                                 alerts=alerts)
+        self.sink: UsageSink = self.accounting.sink
         self.registry = registry or default_registry()
         self._base_urls = dict(base_urls or {})
         self._client = client
@@ -187,6 +196,7 @@ class Router:
     def plan(
         self, target: Target, *, prompt_tokens: int = 0, max_tokens: int | None = None,
         max_cost_usd: Decimal | None = None, extra_capabilities: Sequence[Capability] = (),
+        scopes: Sequence[str] = ("global",),
     ) -> Decision:
         """The pure decision for ``target`` against the current live state."""
         settings = self.config.tier(target.tier)
@@ -209,7 +219,7 @@ class Router:
             order_by_cost=target.pinned is None,
             unavailable_providers=self._unavailable_providers(target.models),
             allowed_providers=frozenset({only}) if only else None,
-            state=self.live.snapshot(self._clock()),
+            state=self.live.snapshot(self._clock(), self.accounting.remaining(scopes)),
         )
 
     def _unavailable_providers(self, models: Sequence[str]) -> dict[str, str]:
@@ -246,6 +256,8 @@ class Router:
         max_cost_usd: Decimal | None = None,
         validators: Sequence[Validator] = (),
         key: str | None = None,
+        team: str | None = None,
+        tags: Sequence[str] = (),
         request_id: str | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> RouterResult:
@@ -253,8 +265,9 @@ class Router:
         target = self.resolve(tier=tier, task=task, model=model, require=require)
         started = self._clock()
         state = _Request.new(
-            request_id, messages, key=key, task=task or target.task,
-            validators=(*self._validators, *validators), max_tokens=max_tokens,
+            request_id, messages, key=key, scopes=request_scopes(key, team, tags),
+            task=task or target.task, validators=(*self._validators, *validators),
+            max_tokens=max_tokens,
             temperature=temperature, tools=tools, tool_choice=tool_choice,
             response_format=response_format, stop=stop, extra=extra,
         )
@@ -269,7 +282,10 @@ class Router:
         while True:
             decision = self.plan(target, prompt_tokens=state.prompt_tokens,
                                  max_tokens=max_tokens, max_cost_usd=max_cost_usd,
-                                 extra_capabilities=needs)
+                                 extra_capabilities=needs, scopes=state.scopes)
+            if decision.chosen is None and any(r.code == "budget" for r in decision.rejected):
+                target = self._over_budget(target, decision, state)
+                continue
             settings = self.config.tier(target.tier)
             for candidate in decision.candidates:
                 try:
@@ -307,6 +323,22 @@ class Router:
             else:
                 raise _all_failed(state, decision)
 
+    def _over_budget(self, target: Target, decision: Decision, state: _Request) -> Target:
+        """Every paid candidate would overflow a budget: fail before any call, or, when the
+        config says ``on_exceeded = "downgrade"``, answer with the free models of any tier."""
+        if self.config.budget.on_exceeded == "downgrade" and not target.downgraded:
+            free = tuple(dict.fromkeys(
+                m for t in self.config.tiers.values() for m in t.models
+                if (spec := self.catalog.find(m)) is not None and spec.free))
+            if free:
+                return Target(self.config.tier("fast").name, free, target.require, target.task,
+                              downgraded=True)
+        cheapest = min((r.estimated_cost_usd for r in decision.rejected
+                        if r.code == "budget" and r.estimated_cost_usd is not None),
+                       default=Decimal("0.000001"))
+        self.accounting.reserve(state.scopes, cheapest, state.request_id, 0)  # raises
+        raise AssertionError("a budget rejected every model but accepted the cheapest")
+
     def _cache_key(self, target: Target, state: _Request) -> str | None:
         """The response-cache key for this request, or None when it must not be cached."""
         if self.cache is None:
@@ -342,7 +374,7 @@ class Router:
             task=state.task, cache_hit=True, saved_usd=hit.cost_usd,
         )
         state.attempts.append(record)
-        self.sink.record(record)
+        self.accounting.record(record)
         return record
 
     def _answer_from_cache(self, hit: CachedAnswer, target: Target, state: _Request,
@@ -374,6 +406,8 @@ class Router:
         stop: Sequence[str] | None = None,
         max_cost_usd: Decimal | None = None,
         key: str | None = None,
+        team: str | None = None,
+        tags: Sequence[str] = (),
         request_id: str | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> RouterStream:
@@ -382,7 +416,8 @@ class Router:
         Quality validators do not apply: the caller has the tokens already."""
         target = self.resolve(tier=tier, task=task, model=model, require=require)
         state = _Request.new(
-            request_id, messages, key=key, task=task or target.task, validators=(),
+            request_id, messages, key=key, scopes=request_scopes(key, team, tags),
+            task=task or target.task, validators=(),
             max_tokens=max_tokens, temperature=temperature, tools=tools,
             tool_choice=tool_choice, response_format=response_format, stop=stop, extra=extra,
         )
@@ -390,7 +425,12 @@ class Router:
         hit = self._cache_get(key) if key is not None else None
         decision = self.plan(target, prompt_tokens=state.prompt_tokens, max_tokens=max_tokens,
                              max_cost_usd=max_cost_usd,
-                             extra_capabilities=_implied_capabilities(tools, response_format))
+                             extra_capabilities=_implied_capabilities(tools, response_format),
+                             scopes=state.scopes)
+        if decision.chosen is None and any(r.code == "budget" for r in decision.rejected):
+            target = self._over_budget(target, decision, state)
+            decision = self.plan(target, prompt_tokens=state.prompt_tokens,
+                                 max_tokens=max_tokens, scopes=state.scopes)
         from modelrouter.routing.streaming import RouterStream
 
         return RouterStream(self, decision, state, cache_key=key, cached=hit)
@@ -411,11 +451,11 @@ class Router:
                 state.attempts[-1] = _replace(last, outcome="validation_failed",
                                               error_class=type(error).__name__,
                                               error_message=str(error))
-                self.sink.record(state.attempts[-1])
+                self.accounting.record(state.attempts[-1])
                 state.failures.append((last.model, error))
                 return error
         if state.attempts:
-            self.sink.record(state.attempts[-1])
+            self.accounting.record(state.attempts[-1])
         return None
 
     async def _call_model(
@@ -463,6 +503,13 @@ class Router:
                                              f"{wait:.1f}s", model=model_id, retry_after=wait)
                     state.failures.append((model_id, error))
                     raise _Fallback(error)
+            try:
+                held = self.accounting.reserve(state.scopes, candidate.estimated_cost_usd,
+                                               state.request_id, timeouts.total_s)
+            except BudgetExceededError:
+                if limit is not None:
+                    limit.release_tokens(estimate, now)
+                raise
             started_wall = datetime.now(UTC)
             started = self._clock()
             remaining = max(deadline - started, 0.001)
@@ -479,6 +526,7 @@ class Router:
                             model=model_id, request_id=response.request_id)
             except RouterError as exc:
                 ended = self._clock()
+                self.accounting.release(held)
                 self._record(state, candidate, depth, retry, started_wall, ended - started,
                              "error", error=exc)
                 if _is_ill_health(exc):
@@ -501,7 +549,7 @@ class Router:
             if stream:
                 opened.started, opened.started_wall = started, started_wall
                 opened.ttft_s, opened.depth, opened.retry = ended - started, depth, retry
-                opened.estimate, opened.limit = estimate, limit
+                opened.estimate, opened.limit, opened.held = estimate, limit, held
                 return opened
             self.live.breakers.record_success(model_id, ended)
             if limit is not None:
@@ -509,8 +557,10 @@ class Router:
                 if unused > 0:
                     limit.release_tokens(unused, ended)
             # Recorded by _validate once the answer is judged (success or validation_failed).
-            state.attempts.append(self._attempt(state, candidate, depth, retry, started_wall,
-                                                ended - started, "success", response.usage))
+            record = self._attempt(state, candidate, depth, retry, started_wall,
+                                   ended - started, "success", response.usage)
+            state.attempts.append(record)
+            self.accounting.settle(held, record.cost_usd, state.scopes)
             return response
 
     def _build_request(self, api_model: str, settings: TierSettings, state: _Request
@@ -568,7 +618,7 @@ class Router:
         record = self._attempt(state, candidate, depth, retry, when, latency, outcome, usage,
                                error, ttft, streamed)
         state.attempts.append(record)
-        self.sink.record(record)
+        self.accounting.record(record)
         return record
 
 

@@ -105,6 +105,7 @@ class Rejection:
     model_id: str
     code: str
     reason: str
+    estimated_cost_usd: Decimal | None = None  # for cost_cap and budget drops
 
     def to_dict(self) -> dict[str, str]:
         return {"model": self.model_id, "code": self.code, "reason": self.reason}
@@ -212,7 +213,7 @@ def select(
             rejected.append(Rejection(
                 spec.model_id, "budget",
                 f"estimated ${format_usd(cost)} exceeds the remaining budget "
-                f"${format_usd(budget)}"))
+                f"${format_usd(budget)}", cost))
             continue
         free = spec.free or (price is not None and price.is_free)
         candidate = Candidate(spec.model_id, spec.provider, tier, free, cost)

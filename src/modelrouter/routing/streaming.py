@@ -130,3 +130,6 @@ class RouterStream:
         router._record(self._state, candidate, opened.depth, opened.retry, opened.started_wall,
                        ended - opened.started, outcome, usage=self.usage, error=error,
                        ttft=opened.ttft_s, streamed=True)
+        # Tokens were generated either way; an unknown cost settles at the reserved amount.
+        router.accounting.settle(opened.held, self.cost.total if self.cost else None,
+                                 self._state.scopes)
