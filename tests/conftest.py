@@ -40,6 +40,9 @@ def _isolated_user_dirs(
     monkeypatch.setenv("MODELROUTER_HOME", str(home))
     monkeypatch.delenv("MODELROUTER_CATALOG_DIR", raising=False)
     monkeypatch.delenv("MODELROUTER_BANDS_CONFIG", raising=False)
+    for var in ("MODELROUTER_DATABASE_URL", "MODELROUTER_REDIS_URL", "MODELROUTER_CACHE_URL",
+                "MODELROUTER_CONFIG", "AI_CACHE_ENABLED", "AI_MONTHLY_BUDGET", "DEFAULT_BUDGET"):
+        monkeypatch.delenv(var, raising=False)
     from modelrouter.catalog.loader import reset_catalog
 
     reset_catalog()

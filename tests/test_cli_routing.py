@@ -104,3 +104,7 @@ def test_demo_runs_offline(capsys: pytest.CaptureFixture[str], no_keys: None) ->
     assert "half-open probe succeeded" in body["scenarios"][2]["outcome"]
     assert "breaker closed" in body["scenarios"][2]["outcome"]
     assert "skipped: anthropic:claude-sonnet-4-5" in body["scenarios"][4]["outcome"]
+    total = body["summary"][-1]
+    assert total["is_total"] and total["requests"] == 7
+    assert total["cost_usd"] == body["total_cost_usd"]
+    assert float(total["savings_usd"]) > 0  # free answers saved the cheapest paid price

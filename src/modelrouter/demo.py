@@ -16,7 +16,9 @@ from pathlib import Path
 
 from modelrouter.config import load_config
 from modelrouter.errors import RouterError
-from modelrouter.routing.records import AttemptRecord, MemorySink
+from modelrouter.routing.records import AttemptRecord
+from modelrouter.usage.ledger import open_ledger, sqlite_url
+from modelrouter.usage.summary import UsageSummary, summarize_ledger
 from modelrouter.routing.router import Router, RouterResult
 from modelrouter.routing.validators import valid_json
 from modelrouter.testing import FakeProvider, Fault
@@ -69,6 +71,7 @@ class Scenario:
 class DemoReport:
     scenarios: list[Scenario]
     attempts: list[AttemptRecord]
+    summary: UsageSummary | None = None  # the ledger's view, with savings
 
     @property
     def total_cost(self) -> Decimal:
@@ -94,15 +97,16 @@ def _line(result: RouterResult) -> str:
 
 async def run_demo(progress: Callable[[str], None] = lambda _: None) -> DemoReport:
     """Run every scenario against a fresh FakeProvider; returns what happened."""
-    sink = MemorySink()
     scenarios: list[Scenario] = []
     hello = [{"role": "user", "content": "Give me one sentence about routing."}]
     with FakeProvider() as fake, tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "modelrouter.toml"
         path.write_text(DEMO_CONFIG, encoding="utf-8")
         config = load_config(path, environ=PLACEHOLDER_KEYS)
-        router = Router(config, environ=PLACEHOLDER_KEYS, sink=sink,
-                        base_urls=_base_urls(fake))
+        # A real SQLite ledger in a temporary directory: the demo leaves nothing behind.
+        ledger = open_ledger(sqlite_url(Path(tmp) / "usage.db"))
+        router = Router(config, environ=PLACEHOLDER_KEYS, sink=ledger,
+                        base_urls=_base_urls(fake), budgets=None, cache=None, alerts=None)
         try:
             progress("1. free-first selection")
             result = await router.chat(hello, tier="fast")
@@ -156,7 +160,10 @@ async def run_demo(progress: Callable[[str], None] = lambda _: None) -> DemoRepo
             scenarios.append(Scenario("demo stopped", str(exc)))
         finally:
             await router.aclose()
-    return DemoReport(scenarios, list(sink.records))
+        attempts = ledger.records()
+        summary = summarize_ledger(ledger, "model", config=config)
+        ledger.close()
+    return DemoReport(scenarios, attempts, summary)
 
 
 def run_demo_sync(progress: Callable[[str], None] = lambda _: None) -> tuple[DemoReport, float]:

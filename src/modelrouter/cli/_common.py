@@ -62,7 +62,8 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
 
 _NUMERIC_COLUMNS = {
     "context", "output", "input $/m", "output $/m", "cache read $/m", "cache write $/m",
-    "blended $/m", "tokens", "usd", "change", "models", "count", "cost",
+    "blended $/m", "tokens", "usd", "change", "models", "count", "cost", "saved",
+    "requests", "attempts", "p95 ms", "ms", "free share",
 }
 
 

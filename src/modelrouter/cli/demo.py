@@ -25,6 +25,7 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fals
             "scenarios": [{"title": s.title, "outcome": s.outcome} for s in report.scenarios],
             "attempts": [a.to_dict() for a in report.attempts],
             "total_cost_usd": format_usd(report.total_cost),
+            "summary": report.summary.to_dicts() if report.summary else [],
             "free_share": round(report.free_share, 3),
             "seconds": round(seconds, 2),
         })
@@ -43,19 +44,19 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fals
             for a in report.attempts
         ],
     )
-    from decimal import Decimal
-
-    attempts: dict[str, int] = {}
-    successes: dict[str, int] = {}
-    spent: dict[str, Decimal] = {}
-    for a in report.attempts:
-        attempts[a.model] = attempts.get(a.model, 0) + 1
-        successes[a.model] = successes.get(a.model, 0) + (a.outcome == "success")
-        spent[a.model] = spent.get(a.model, Decimal(0)) + (a.cost_usd or Decimal(0))
-    print_table(
-        "Cost summary",
-        ["model", "attempts", "successes", "cost"],
-        [(m, attempts[m], successes[m], format_usd(spent[m])) for m in attempts],
-    )
-    typer.echo(f"Total ${format_usd(report.total_cost)}; {report.free_share:.0%} of answers "
-               f"came from free models; {seconds:.1f} s, all on 127.0.0.1.")
+    summary = report.summary
+    if summary is not None:
+        rows = [*summary.groups, summary.total]
+        print_table(
+            "Usage summary from the ledger (savings: against the tier's cheapest paid model)",
+            ["model", "requests", "attempts", "tokens", "cost", "saved", "free share",
+             "p95 ms"],
+            [(g.group, g.requests, g.attempts, g.tokens, format_usd(g.cost_usd),
+              format_usd(g.savings_usd), "" if g.free_share is None else f"{g.free_share:.0%}",
+              "" if g.latency_p95_ms is None else f"{g.latency_p95_ms:.1f}")
+             for g in rows],
+        )
+    saved = report.summary.total.savings_usd if report.summary else 0
+    typer.echo(f"Total ${format_usd(report.total_cost)}, saved ${format_usd(saved)}; "
+               f"{report.free_share:.0%} of answers came from free models; {seconds:.1f} s, "
+               "all on 127.0.0.1.")
