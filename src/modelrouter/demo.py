@@ -17,11 +17,11 @@ from pathlib import Path
 from modelrouter.config import load_config
 from modelrouter.errors import RouterError
 from modelrouter.routing.records import AttemptRecord
-from modelrouter.usage.ledger import open_ledger, sqlite_url
-from modelrouter.usage.summary import UsageSummary, summarize_ledger
 from modelrouter.routing.router import Router, RouterResult
 from modelrouter.routing.validators import valid_json
 from modelrouter.testing import FakeProvider, Fault
+from modelrouter.usage.ledger import open_ledger, sqlite_url
+from modelrouter.usage.summary import UsageSummary, summarize_ledger
 
 FREE = "openrouter:meta-llama/llama-3.3-70b-instruct:free"
 FREE_API = "meta-llama/llama-3.3-70b-instruct:free"
