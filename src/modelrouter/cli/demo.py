@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 import typer
@@ -56,7 +57,7 @@ def demo(as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = Fals
               "" if g.latency_p95_ms is None else f"{g.latency_p95_ms:.1f}")
              for g in rows],
         )
-    saved = report.summary.total.savings_usd if report.summary else 0
+    saved = report.summary.total.savings_usd if report.summary else Decimal(0)
     typer.echo(f"Total ${format_usd(report.total_cost)}, saved ${format_usd(saved)}; "
                f"{report.free_share:.0%} of answers came from free models; {seconds:.1f} s, "
                "all on 127.0.0.1.")
