@@ -19,6 +19,7 @@ from modelrouter.cli import (
     demo,
     discover,
     fake_provider,
+    insights,
     models,
     prices,
     routing,
@@ -50,6 +51,8 @@ app.add_typer(cache.app, name="cache")
 app.add_typer(budgets.app, name="budgets")
 app.command("discover")(discover.discover)
 app.command("usage")(usage.usage)
+app.command("alerts")(insights.alerts)
+app.command("recommend")(insights.recommend)
 app.command("fake-provider")(fake_provider.fake_provider)
 
 
