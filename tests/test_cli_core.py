@@ -124,7 +124,10 @@ def test_every_command_help_has_an_example() -> None:
     commands = [
         [], ["cost"], ["models", "list"], ["models", "show"], ["prices", "history"],
         ["bands", "show"], ["bands", "apply"], ["bands", "override"],
-        ["catalog", "validate"], ["catalog", "import"],
+        ["catalog", "validate"], ["catalog", "import"], ["select"], ["chat"], ["demo"],
+        ["config", "check"], ["config", "show"], ["fake-provider"], ["usage"],
+        ["budgets", "set"], ["budgets", "list"], ["budgets", "show"], ["cache", "stats"],
+        ["cache", "clear"], ["discover"], ["alerts"], ["recommend"],
     ]
     for argv in commands:
         out = subprocess.run(
