@@ -20,6 +20,7 @@ from modelrouter.cli import (
     discover,
     fake_provider,
     insights,
+    keys,
     models,
     prices,
     routing,
@@ -49,6 +50,7 @@ app.add_typer(catalog.app, name="catalog")
 app.add_typer(config.app, name="config")
 app.add_typer(cache.app, name="cache")
 app.add_typer(budgets.app, name="budgets")
+app.add_typer(keys.app, name="keys")
 app.command("discover")(discover.discover)
 app.command("usage")(usage.usage)
 app.command("alerts")(insights.alerts)

@@ -1,0 +1,8 @@
+"""The gateway's performance-critical foundation.
+
+``http``        an HTTP/1.1 server on asyncio Protocols and httptools (keep-alive, limits,
+                chunked streaming, graceful shutdown, pre-fork workers).
+``upstream``    a keep-alive HTTP/1.1 client pool for provider calls (per-host connection cap,
+                separate connect / first-byte / total timeouts, raw chunk streaming).
+``passthrough`` a minimal demo app on both, used to benchmark the foundation.
+"""
