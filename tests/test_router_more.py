@@ -102,3 +102,10 @@ def test_seed_api_select_model_and_task() -> None:
     only_openai = modelrouter.select_model("budget", only_available=True,
                                            environ={"OPENAI_API_KEY": "x"})
     assert only_openai.startswith("openai:")
+
+
+def test_unknown_tier_in_the_model_field_is_an_unknown_model() -> None:
+    router = modelrouter.Router(environ={})
+    with pytest.raises(modelrouter.UnknownModelError, match="did you mean 'tier:fast'") as info:
+        router.resolve(model="tier:fats")
+    assert info.value.http_status == 404

@@ -7,6 +7,7 @@ the I/O shell that performs them. One ``Router`` per event loop.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import os
 import random
 import time
@@ -27,10 +28,12 @@ from modelrouter.config.schema import RouterConfig, TierSettings
 from modelrouter.errors import (
     BudgetExceededError,
     CircuitOpenError,
+    ConfigError,
     ProviderError,
     ProviderStatusError,
     RateLimitedError,
     RouterError,
+    UnknownModelError,
     ValidationFailedError,
 )
 from modelrouter.providers.registry import ProviderRegistry, build_adapter, default_registry
@@ -171,6 +174,16 @@ class Router:
     ) -> Target:
         """Turn tier/task/model (incl. ``tier:x``, ``task:y``, ``auto``) into candidates."""
         config = self.config
+        if model is not None and model.startswith("tier:"):
+            # A model string naming a tier that does not exist is an unknown model (404).
+            name = model[5:]
+            try:
+                config.tier(name)
+            except ConfigError:
+                from modelrouter.config.defaults import TIER_ALIASES, TIERS
+
+                close = difflib.get_close_matches(name, [*TIERS, *TIER_ALIASES], n=1)
+                raise UnknownModelError(model, [f"tier:{c}" for c in close]) from None
         if model is not None:
             if model.startswith("tier:"):
                 tier, model = model[5:], None
