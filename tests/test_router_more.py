@@ -109,3 +109,19 @@ def test_unknown_tier_in_the_model_field_is_an_unknown_model() -> None:
     with pytest.raises(modelrouter.UnknownModelError, match="did you mean 'tier:fast'") as info:
         router.resolve(model="tier:fats")
     assert info.value.http_status == 404
+
+
+def test_auto_scores_the_prompt_and_picks_a_tier() -> None:
+    router = modelrouter.Router(environ={})
+    hard = [{"role": "user", "content": "Prove that the square root of 2 is irrational, step "
+                                        "by step, then generalize the argument to all primes."}]
+    easy = [{"role": "user", "content": "hi"}]
+    hard_target = router.resolve(model="auto", messages=hard)
+    easy_target = router.resolve(tier="auto", messages=easy)
+    assert hard_target.auto is not None and easy_target.auto is not None
+    assert hard_target.auto.score > easy_target.auto.score
+    assert (easy_target.tier, hard_target.tier) == ("balanced", "advanced")
+    forced = router.resolve(model="auto:0.0", messages=easy)  # threshold 0: always strong
+    assert forced.tier == "advanced"
+    with pytest.raises(modelrouter.ConfigError, match="auto"):
+        router.resolve(model="auto:lots", messages=easy)

@@ -23,6 +23,7 @@ from modelrouter.cli import (
     keys,
     models,
     prices,
+    route,
     routing,
     usage,
 )
@@ -51,6 +52,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(cache.app, name="cache")
 app.add_typer(budgets.app, name="budgets")
 app.add_typer(keys.app, name="keys")
+app.add_typer(route.app, name="route")
 app.command("discover")(discover.discover)
 app.command("usage")(usage.usage)
 app.command("alerts")(insights.alerts)

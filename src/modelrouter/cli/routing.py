@@ -54,19 +54,30 @@ def select(
                         help="Per-request cost cap in USD.")] = None,
     explain: Annotated[bool, typer.Option("--explain",
                        help="Show every candidate and why it was kept or dropped.")] = False,
+    prompt: Annotated[str | None, typer.Option(
+        "--prompt", help="The prompt to score for --tier auto (and to size --context).")] = None,
     config: ConfigOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help=JSON_HELP)] = False,
 ) -> None:
-    """Which model a request would go to, without calling it.
+    """Which model a request would go to, without calling it. With --tier auto the prompt
+    is scored by the complexity router, and --explain shows the score and its features.
 
     Providers without an API key are skipped, as the router would; when no provider has a
     key, the plan is shown as if each had one.
 
-    Example: modelrouter select --task classification --explain
+    Example: modelrouter select --tier auto --prompt "Prove that sqrt(2) is irrational" --explain
     """
     _one_target(tier, task, model)
     router = _router(config)
-    target = router.resolve(tier=tier, task=task, model=model, require=require or ())
+    messages = [{"role": "user", "content": prompt}] if prompt else []
+    if (tier or model or "").startswith("auto") and not prompt:
+        fail("--tier auto needs --prompt: the complexity router scores the prompt", code=2)
+    target = router.resolve(tier=tier, task=task, model=model, require=require or (),
+                            messages=messages)
+    if prompt and not context:
+        from modelrouter.routing.tokens import count_message_tokens
+
+        context = count_message_tokens(messages)
     cap = _money(max_cost, "--max-cost")
     decision = router.plan(target, prompt_tokens=context, max_cost_usd=cap)
     note = None
@@ -86,6 +97,7 @@ def select(
     if as_json:
         body = decision.to_dict()
         body["note"] = note
+        body["auto"] = target.auto.to_dict() if target.auto else None
         print_json(body)
     else:
         if decision.chosen is not None:
@@ -93,6 +105,8 @@ def select(
         if note:
             typer.echo(f"({note})", err=True)
         if explain or decision.chosen is None:
+            for line in (target.auto.explain() if target.auto and explain else []):
+                typer.echo(f"  {line}")
             for line in decision.explain():
                 typer.echo(f"  {line}")
     if decision.chosen is None:

@@ -53,6 +53,7 @@ from modelrouter.routing.validators import Validator, from_settings
 
 if TYPE_CHECKING:
     from modelrouter.cache.store import CachedAnswer, ResponseCache
+    from modelrouter.routing.complexity import AutoDecision
     from modelrouter.routing.streaming import RouterStream
     from modelrouter.usage.alerts import AlertBook
     from modelrouter.usage.budgets import BudgetStore
@@ -68,6 +69,7 @@ class Target:
     task: str | None = None
     pinned: str | None = None  # a model asked for by name
     downgraded: bool = False  # over budget: only free models are left
+    auto: AutoDecision | None = None  # what the complexity router decided, for auto
 
 
 @dataclass
@@ -170,10 +172,24 @@ class Router:
 
     def resolve(
         self, *, tier: str | None = None, task: str | None = None, model: str | None = None,
-        require: Sequence[str] = (),
+        require: Sequence[str] = (), messages: Sequence[Mapping[str, Any]] | None = None,
     ) -> Target:
-        """Turn tier/task/model (incl. ``tier:x``, ``task:y``, ``auto``) into candidates."""
+        """Turn tier/task/model (incl. ``tier:x``, ``task:y``, ``auto``) into candidates.
+
+        ``auto`` / ``auto:<threshold>`` (as the model or the tier) scores ``messages`` with
+        the complexity router and routes to the tier it picks.
+        """
         config = self.config
+        auto_spec = model if model is not None and (
+            model == "auto" or model.startswith("auto:")) else (
+            tier if tier is not None and (tier == "auto" or tier.startswith("auto:")) else None)
+        if auto_spec is not None:
+            from modelrouter.routing.complexity import parse_auto, route
+
+            threshold = parse_auto(auto_spec)
+            picked = route(messages or [], threshold=threshold)
+            target = self.resolve(tier=picked.tier, task=task, require=require)
+            return Target(target.tier, target.models, target.require, target.task, auto=picked)
         if model is not None and model.startswith("tier:"):
             # A model string naming a tier that does not exist is an unknown model (404).
             name = model[5:]
@@ -189,8 +205,6 @@ class Router:
                 tier, model = model[5:], None
             elif model.startswith("task:"):
                 task, model = model[5:], None
-            elif model == "auto" or model.startswith("auto:"):
-                model = None  # the complexity router maps a request to a tier (issue #7)
         needs = list(require)
         if task is not None:
             rule = config.task(task)
@@ -275,7 +289,8 @@ class Router:
         extra: Mapping[str, Any] | None = None,
     ) -> RouterResult:
         """Answer ``messages`` with the cheapest model that fits; see the module docstring."""
-        target = self.resolve(tier=tier, task=task, model=model, require=require)
+        target = self.resolve(tier=tier, task=task, model=model, require=require,
+                              messages=messages)
         started = self._clock()
         state = _Request.new(
             request_id, messages, key=key, scopes=request_scopes(key, team, tags),
@@ -427,7 +442,8 @@ class Router:
         """Stream an answer. Falls back only before the first token reaches the caller; a
         failure after that ends the stream with the error and is recorded as failed.
         Quality validators do not apply: the caller has the tokens already."""
-        target = self.resolve(tier=tier, task=task, model=model, require=require)
+        target = self.resolve(tier=tier, task=task, model=model, require=require,
+                              messages=messages)
         state = _Request.new(
             request_id, messages, key=key, scopes=request_scopes(key, team, tags),
             task=task or target.task, validators=(),
