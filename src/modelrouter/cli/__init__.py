@@ -25,6 +25,7 @@ from modelrouter.cli import (
     prices,
     route,
     routing,
+    serve,
     usage,
 )
 from modelrouter.cli._common import run_app
@@ -43,6 +44,7 @@ app = typer.Typer(
 app.command("demo")(demo.demo)
 app.command("select")(routing.select)
 app.command("chat")(routing.chat)
+app.command("serve")(serve.serve)
 app.add_typer(models.app, name="models")
 app.command("cost")(cost.cost)
 app.add_typer(prices.app, name="prices")
