@@ -101,7 +101,12 @@ class Gateway:
         try:
             return await route(request)
         except (ow.WireError, RouterError) as exc:
-            return _error(exc, anthropic)
+            response = _error(exc, anthropic)
+            if response.status >= 500 and not isinstance(exc, ow.WireError) and (
+                ow.classify_error(exc).status == 500
+            ):  # our own fault, not a provider's: say what it was, once, in the log
+                log.error("%s %s failed: %s", request.method, request.path, exc)
+            return response
 
     # ----------------------------------------------------------------- auth
 

@@ -36,7 +36,12 @@ from modelrouter.errors import (
     UnknownModelError,
     ValidationFailedError,
 )
-from modelrouter.providers.registry import ProviderRegistry, build_adapter, default_registry
+from modelrouter.providers.registry import (
+    ProviderRegistry,
+    ProviderSpec,
+    build_adapter,
+    default_registry,
+)
 from modelrouter.routing._request import (
     _all_failed,
     _Fallback,
@@ -614,8 +619,12 @@ class Router:
             if self._client is None:
                 self._client = httpx.AsyncClient(
                     timeout=None, limits=httpx.Limits(max_keepalive_connections=50))
-            spec = self.registry.get(provider)
             settings = self.config.provider(provider)
+            if provider in self.registry or settings is None:
+                spec = self.registry.get(provider)  # ProviderNotFoundError names close ones
+            else:  # a provider the config defines itself (adapter + base_url)
+                spec = ProviderSpec(provider, settings.adapter, settings.base_url,
+                                    settings.key_env)
             api_key = settings.resolve_api_key(self.environ) if settings else None
             base_url = self._base_urls.get(provider) or (settings.base_url if settings else None)
             headers = dict(settings.headers) if settings else {}
