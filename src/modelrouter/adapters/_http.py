@@ -292,6 +292,19 @@ ParseResponse = Callable[[dict[str, Any], Call], Response]
 ParseStream = Callable[[AsyncIterator[SSEEvent], Call], AsyncGenerator[StreamChunk, None]]
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _encode(body: JSON) -> bytes:
+    return _ENCODER.encode(body).encode("utf-8")
+
+
+def _json_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    out = {name.lower(): value for name, value in headers.items()}
+    out["content-type"] = "application/json"
+    return out
+
+
 def _note_request_id(response: httpx.Response, call: Call) -> None:
     if call.request_id_header:
         call.request_id = response.headers.get(call.request_id_header) or call.request_id
@@ -305,10 +318,15 @@ async def send_json(
     async with vendor_errors(call):
         call.phase = "total"
         async with asyncio.timeout(timeouts.total_s):
-            response = await client.post(
-                url, headers=dict(headers), json=body,
-                timeout=httpx_timeout(timeouts, streaming=False),
-            )
+            if hasattr(client, "raw_post"):  # the gateway's pool: no httpx objects per call
+                response = await client.raw_post(
+                    url, _json_headers(headers), _encode(body), connect_s=timeouts.connect_s,
+                    read_s=timeouts.total_s, stream=False)
+            else:
+                response = await client.post(
+                    url, headers=dict(headers), json=body,
+                    timeout=httpx_timeout(timeouts, streaming=False),
+                )
         _note_request_id(response, call)
         if response.status_code >= 400:
             raise status_error(response.status_code, _error_body(response), response.headers, call)
@@ -340,11 +358,16 @@ async def stream_sse(
             return await awaitable
 
     async with vendor_errors(call):
-        request = client.build_request(
-            "POST", url, headers=dict(headers), json=body,
-            timeout=httpx_timeout(timeouts, streaming=True),
-        )
-        response = await read(client.send(request, stream=True))
+        if hasattr(client, "raw_post"):  # the gateway's pool: no httpx objects per call
+            response = await read(client.raw_post(
+                url, _json_headers(headers), _encode(body), connect_s=timeouts.connect_s,
+                read_s=timeouts.first_token_s, stream=True))
+        else:
+            request = client.build_request(
+                "POST", url, headers=dict(headers), json=body,
+                timeout=httpx_timeout(timeouts, streaming=True),
+            )
+            response = await read(client.send(request, stream=True))
         try:
             _note_request_id(response, call)
             if response.status_code >= 400:

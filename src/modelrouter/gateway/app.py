@@ -335,6 +335,8 @@ def _bearer(headers: Mapping[str, str]) -> str | None:
 
 
 def _safe(value: str) -> str:
+    if value.isascii() and value.isprintable():
+        return value
     return "".join(ch for ch in value if 32 <= ord(ch) < 127)
 
 

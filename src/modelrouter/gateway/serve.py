@@ -34,20 +34,19 @@ class ServeOptions:
 
 async def build_gateway(options: ServeOptions) -> tuple[Gateway, list[Any]]:
     """The gateway for one worker, and what to close when it stops."""
-    import httpx
-
     from modelrouter.config import load_config
     from modelrouter.gateway.idempotency import open_idempotency_store
     from modelrouter.gateway.keys import KeyStore
     from modelrouter.gateway.limits import open_rate_limiter
     from modelrouter.gateway.metrics import GatewayMetrics
-    from modelrouter.gateway.transport import PoolTransport
+    from modelrouter.gateway.transport import RawPoolClient
     from modelrouter.gateway.upstream import UpstreamPool
     from modelrouter.routing.router import Router
 
     config = load_config(options.config)
-    client = httpx.AsyncClient(transport=PoolTransport(UpstreamPool()), timeout=None)
-    router = Router(config, client=client, base_urls=options.base_urls)
+    client = RawPoolClient(UpstreamPool())
+    router = Router(config, client=client,  # type: ignore[arg-type]
+                    base_urls=options.base_urls)
     keys = KeyStore()
     limiter = open_rate_limiter()
     idempotency = open_idempotency_store()
