@@ -101,6 +101,9 @@ class RouterResult:
         return self.response.usage
 
 
+MAX_BUDGET_REPLANS = 3
+
+
 class Router:
     """Async core. ``Router(config)``; ``await router.chat(messages, tier="fast")``."""
 
@@ -310,13 +313,16 @@ class Router:
             if hit is not None:
                 return self._answer_from_cache(hit, target, state, started)
         needs = _implied_capabilities(tools, response_format)
-        escalations = 0
+        escalations = replans = 0
         decision: Decision | None = None
         while True:
             decision = self.plan(target, prompt_tokens=state.prompt_tokens,
                                  max_tokens=max_tokens, max_cost_usd=max_cost_usd,
                                  extra_capabilities=needs, scopes=state.scopes)
             if decision.chosen is None and any(r.code == "budget" for r in decision.rejected):
+                replans += 1
+                if replans > MAX_BUDGET_REPLANS:  # budget churning under concurrency: stop
+                    raise _all_failed(state, decision)
                 target = self._over_budget(target, decision, state)
                 continue
             settings = self.config.tier(target.tier)
@@ -369,8 +375,11 @@ class Router:
         cheapest = min((r.estimated_cost_usd for r in decision.rejected
                         if r.code == "budget" and r.estimated_cost_usd is not None),
                        default=Decimal("0.000001"))
-        self.accounting.reserve(state.scopes, cheapest, state.request_id, 0)  # raises
-        raise AssertionError("a budget rejected every model but accepted the cheapest")
+        held = self.accounting.reserve(state.scopes, cheapest, state.request_id, 0)  # raises
+        # Room appeared since the plan (a concurrent request settled below its reservation):
+        # give it back and plan again.
+        self.accounting.release(held)
+        return target
 
     def _cache_key(self, target: Target, state: _Request) -> str | None:
         """The response-cache key for this request, or None when it must not be cached."""
