@@ -41,7 +41,8 @@ def _isolated_user_dirs(
     monkeypatch.delenv("MODELROUTER_CATALOG_DIR", raising=False)
     monkeypatch.delenv("MODELROUTER_BANDS_CONFIG", raising=False)
     for var in ("MODELROUTER_DATABASE_URL", "MODELROUTER_REDIS_URL", "MODELROUTER_CACHE_URL",
-                "MODELROUTER_CONFIG", "AI_CACHE_ENABLED", "AI_MONTHLY_BUDGET", "DEFAULT_BUDGET"):
+                "MODELROUTER_CONFIG", "AI_CACHE_ENABLED", "AI_MONTHLY_BUDGET", "DEFAULT_BUDGET",
+                "MODEL_REGISTRY_URL", "MODEL_REGISTRY_KEY", "MODELROUTER_MASTER_KEY"):
         monkeypatch.delenv(var, raising=False)
     from modelrouter.catalog.loader import reset_catalog
 

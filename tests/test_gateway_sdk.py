@@ -192,3 +192,25 @@ def test_registry_api(live: Live) -> None:
     missing = httpx.get(f"{live.url}/registry/models/gpt-9", headers=headers)
     assert missing.status_code == 404
     assert Path(live.home).exists()
+
+
+def test_model_registry_url_reads_the_catalog_from_the_gateway(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelrouter.catalog.loader import Catalog, bundled_catalog_dir, get_catalog, reset_catalog
+    from modelrouter.errors import CatalogError
+
+    local = Catalog.load(bundled_catalog_dir())
+    monkeypatch.setenv("MODEL_REGISTRY_URL", live.url)
+    monkeypatch.setenv("MODEL_REGISTRY_KEY", MASTER)
+    reset_catalog()
+    remote = get_catalog()
+    assert len(remote) == len(local)
+    for model in ("openai:gpt-5", "google:gemini-2.5-pro", "deepseek:deepseek-chat"):
+        assert remote.prices.history(remote.get(model).pricing_ref) == (
+            local.prices.history(local.get(model).pricing_ref))
+    monkeypatch.setenv("MODEL_REGISTRY_KEY", "wrong")
+    reset_catalog()
+    with pytest.raises(CatalogError, match="answered 401"):
+        get_catalog()
+    reset_catalog()

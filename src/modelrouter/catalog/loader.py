@@ -282,14 +282,68 @@ def default_catalog_dir() -> Path:
     return Path(override) if override else bundled_catalog_dir()
 
 
+REGISTRY_URL_ENV = "MODEL_REGISTRY_URL"
+REGISTRY_KEY_ENV = "MODEL_REGISTRY_KEY"
+
+
+def catalog_from_export(data: Any, source: str) -> Catalog:
+    """A catalog from a gateway's ``GET /registry/catalog`` body, validated like files are."""
+    if not isinstance(data, dict) or not isinstance(data.get("models"), list):
+        raise CatalogError("not a catalog export (expected 'models' and 'pricing')", file=source)
+    specs = []
+    for index, raw in enumerate(data["models"]):
+        try:
+            specs.append(ModelSpec.model_validate(raw))
+        except ValidationError as exc:
+            raise CatalogError(describe_validation_error(exc), file=source,
+                               key=f"models[{index}]") from None
+    files: dict[str, PricingFile] = {}
+    pricing = data.get("pricing") or {}
+    if not isinstance(pricing, dict):
+        raise CatalogError("'pricing' must be an object", file=source, key="pricing")
+    for provider, raw in pricing.items():
+        files[provider] = parse_pricing_file(f"{source}#pricing.{provider}", raw, provider)
+    return Catalog(specs, PriceBook.from_files(files), None)
+
+
+def load_remote_catalog(url: str, api_key: str | None = None, timeout_s: float = 10.0
+                        ) -> Catalog:
+    """The catalog a running gateway serves (the seed's model-registry client)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    endpoint = url.rstrip("/") + "/registry/catalog"
+    request = urllib.request.Request(endpoint, headers={"accept": "application/json"})
+    if api_key:
+        request.add_header("authorization", f"Bearer {api_key}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        raise CatalogError(f"the registry answered {exc.code}", file=endpoint,
+                           hint=f"check {REGISTRY_KEY_ENV}" if exc.code in (401, 403)
+                           else None) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise CatalogError(f"cannot reach the registry: {exc}", file=endpoint) from None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise CatalogError("the registry did not answer JSON", file=endpoint) from None
+    return catalog_from_export(data, endpoint)
+
+
 def get_catalog() -> Catalog:
-    """The process-wide catalog, loaded on first use (``MODELROUTER_CATALOG_DIR`` overrides)."""
+    """The process-wide catalog, loaded on first use: from ``MODEL_REGISTRY_URL`` (a running
+    gateway) when set, else ``MODELROUTER_CATALOG_DIR`` or the bundled files."""
     global _default
     catalog = _default
     if catalog is None:
         with _default_lock:
             if _default is None:
-                _default = Catalog.load(default_catalog_dir())
+                remote = os.environ.get(REGISTRY_URL_ENV)
+                _default = (load_remote_catalog(remote, os.environ.get(REGISTRY_KEY_ENV))
+                            if remote else Catalog.load(default_catalog_dir()))
             catalog = _default
     return catalog
 
