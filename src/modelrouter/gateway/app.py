@@ -112,8 +112,14 @@ class Gateway:
 
     async def authenticate(self, request: Request) -> Caller:
         if self.verifier is not None:
-            await self.verifier.verify(request.method, request.path, request.body,
-                                       request.headers)
+            from modelrouter.gateway.signing import SignatureError
+
+            try:
+                await self.verifier.verify(request.method, request.path, request.body,
+                                           request.headers)
+            except SignatureError as exc:
+                raise ow.WireError(401, f"request signature rejected: {exc}",
+                                   code="invalid_signature") from None
         if not self.settings.auth_required:
             return MASTER
         presented = _bearer(request.headers)

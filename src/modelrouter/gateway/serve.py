@@ -18,6 +18,35 @@ from modelrouter.gateway.http import Request, Response, StreamResponse, serve
 log = logging.getLogger("modelrouter.gateway")
 
 MASTER_KEY_ENV = "MODELROUTER_MASTER_KEY"
+SIGNING_SECRET_ENV = "MODELROUTER_SIGNING_SECRET"
+
+
+def _verifier() -> Any:
+    """Request signing when ``MODELROUTER_SIGNING_SECRET`` is set; nonces in Redis if shared."""
+    secret = os.environ.get(SIGNING_SECRET_ENV)
+    if not secret:
+        return None
+    from modelrouter.gateway.signing import MemoryNonceStore, RedisNonceStore, RequestVerifier
+
+    redis_url = os.environ.get("MODELROUTER_REDIS_URL")
+    if redis_url:
+        import redis.asyncio as aredis
+
+        return RequestVerifier(secret.encode(), RedisNonceStore(aredis.Redis.from_url(redis_url)))
+    return RequestVerifier(secret.encode(), MemoryNonceStore())
+
+
+def configure_logging() -> None:
+    """Warnings and errors to stderr, secrets redacted; no per-request access log."""
+    from modelrouter.gateway.redact import RedactingFilter, Redactor
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(Redactor()))
+    root = logging.getLogger("modelrouter")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
 
 
 @dataclass
@@ -56,7 +85,7 @@ async def build_gateway(options: ServeOptions) -> tuple[Gateway, list[Any]]:
         auth_required=options.auth_required,
     )
     gateway = Gateway(router, settings=settings, keys=keys, limiter=limiter,
-                      idempotency=idempotency, metrics=metrics)
+                      idempotency=idempotency, metrics=metrics, verifier=_verifier())
     from modelrouter.gateway.admin import mount_admin
 
     mount_admin(gateway)
@@ -64,6 +93,7 @@ async def build_gateway(options: ServeOptions) -> tuple[Gateway, list[Any]]:
 
 
 def run(options: ServeOptions) -> None:
+    configure_logging()
     holder: dict[str, Any] = {}
 
     async def handler(request: Request) -> Response | StreamResponse:
