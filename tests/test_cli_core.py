@@ -127,7 +127,9 @@ def test_every_command_help_has_an_example() -> None:
         ["catalog", "validate"], ["catalog", "import"], ["select"], ["chat"], ["demo"],
         ["config", "check"], ["config", "show"], ["fake-provider"], ["usage"],
         ["budgets", "set"], ["budgets", "list"], ["budgets", "show"], ["cache", "stats"],
-        ["cache", "clear"], ["discover"], ["alerts"], ["recommend"],
+        ["cache", "clear"], ["discover"], ["alerts"], ["recommend"], ["serve"],
+        ["keys", "create"], ["keys", "list"], ["keys", "revoke"], ["keys", "rotate"],
+        ["route", "score"], ["route", "eval"],
     ]
     for argv in commands:
         out = subprocess.run(
