@@ -144,8 +144,12 @@ def test_models_health_ready_metrics(live: Live) -> None:
     assert {"openai:gpt-5", "sonnet-4-5", "tier:fast", "auto"} <= ids
     ready = httpx.get(f"{live.url}/ready")
     assert ready.status_code == 200 and ready.json()["checks"]["database"]["ok"]
+    client(live).chat.completions.create(model="openai:gpt-5-nano",
+                                         messages=[{"role": "user", "content": "count me"}])
     metrics = httpx.get(f"{live.url}/metrics").text
-    assert "modelrouter_requests_total" in metrics
+    assert 'modelrouter_requests_total{model="openai:gpt-5-nano"' in metrics
+    assert 'modelrouter_breaker_open{model="openai:gpt-5-nano"} 0' in metrics
+    assert "modelrouter_request_duration_seconds_bucket" in metrics
 
 
 def test_idempotency_replays_and_conflicts(live: Live) -> None:

@@ -194,6 +194,8 @@ class Gateway:
         self._observe(result.model, result.provider, result.tier, "ok",
                       time.perf_counter() - started, None, result.usage, result.cost,
                       result.fallback_depth)
+        if self.metrics is not None and result.attempts and result.attempts[-1].cache_hit:
+            self.metrics.cache_hits.labels().inc()
         return Response(200, body, headers)
 
     async def _stream(self, caller: Caller, call: ow.ChatCall, options: dict[str, Any],
@@ -307,7 +309,23 @@ class Gateway:
             return Response(404, b'{"error":{"message":"metrics are off"}}')
         from modelrouter.gateway.metrics import CONTENT_TYPE
 
+        self._refresh_gauges()
         return Response(200, self.metrics.render().encode(), content_type=CONTENT_TYPE)
+
+    def _refresh_gauges(self) -> None:
+        """Gauges are read at scrape time, not kept up to date on the request path."""
+        metrics, router = self.metrics, self.router
+        assert metrics is not None
+        for model, snap in router.live.breakers.snapshot(router._clock()).items():
+            metrics.breaker_open.labels(model).set(1.0 if snap.state == "open" else 0.0)
+        store = router.accounting.budgets
+        if store is not None:
+            for budget in store.budgets():
+                if "*" in budget.scope:
+                    continue
+                status = store.status(budget.scope)
+                if status is not None:
+                    metrics.budget_remaining_usd.labels(budget.scope).set(float(status.remaining))
 
     def _observe(self, model: str, provider: str, tier: str, status: str, seconds: float,
                  ttft: float | None, usage: Any, cost: Any, depth: int) -> None:
