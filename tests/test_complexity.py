@@ -17,7 +17,7 @@ from modelrouter.routing.complexity.thresholds import tier_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "routing-bench"
-WEIGHTS = ROOT / "src/modelrouter/routing/complexity/data/weights.json"
+WEIGHTS = ROOT / "src/modelrouter/routing/complexity/data/weights.json.gz"
 needs_bench = pytest.mark.skipif(not (BENCH / "evaluate.py").is_file(),
                                  reason="../shared/routing-bench is not present")
 
@@ -132,7 +132,7 @@ def test_cli_score_rejects_rows_without_prompt(tmp_path: Path) -> None:
 
 @needs_bench
 def test_training_reproduces_the_shipped_weights(tmp_path: Path) -> None:
-    out = tmp_path / "weights.json"
+    out = tmp_path / "weights.json.gz"
     subprocess.run([sys.executable, str(ROOT / "tools/train_router.py"), "--data", str(BENCH),
                     "--out", str(out)], check=True, capture_output=True, timeout=300)
     assert out.read_bytes() == WEIGHTS.read_bytes()

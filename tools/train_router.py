@@ -4,7 +4,7 @@
     .venv/bin/python tools/train_router.py --data DIR --out FILE --no-write
 
 Standard library only, seed 0, single process: a rerun writes
-``src/modelrouter/routing/complexity/data/weights.json`` byte for byte identically. It prints
+``src/modelrouter/routing/complexity/data/weights.json.gz`` byte for byte identically. It prints
 5-fold cross-validated metrics (folds by ``sha256("fold:" + id) % 5``, public data only),
 computed with the benchmark's own ``evaluate.py``.
 
@@ -23,6 +23,7 @@ threshold that keeps each target quality (0.80 … 1.00 of strong) is calibrated
 from __future__ import annotations
 
 import argparse
+import gzip
 import hashlib
 import importlib.util
 import json
@@ -50,7 +51,7 @@ FOLDS = 5
 WEIGHT_SCALE = 100_000  # hashed weights are stored as integers / WEIGHT_SCALE
 LINEAR_SHARE = 0.5  # weight of the strong-wins model in the MMLU blend (z-scored)
 QUALITY_GRID = tuple(round(0.80 + 0.01 * k, 2) for k in range(21))
-DEFAULT_OUT = ROOT / "src/modelrouter/routing/complexity/data/weights.json"
+DEFAULT_OUT = ROOT / "src/modelrouter/routing/complexity/data/weights.json.gz"
 K = len(NAMED_FEATURES)
 
 
@@ -284,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     weights, report = run(args.data, subject_target=not args.no_subject_target)
     if not args.no_write:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(serialise(weights), encoding="utf-8")
+        # gzip with a fixed mtime and no file name: the same bytes on every run.
+        args.out.write_bytes(gzip.compress(serialise(weights).encode("utf-8"), 9, mtime=0))
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -3,7 +3,7 @@
 ``score(request)`` is the probability-like rank of a request among the public benchmark
 prompts of its family (0 = the easiest for the cheap model, 1 = most needs the strong model).
 The weights file is written by ``tools/train_router.py`` and read once, on first use, from
-``complexity/data/weights.json``; nothing is loaded at import time and nothing is downloaded.
+``complexity/data/weights.json.gz``; nothing is loaded at import time and nothing is downloaded.
 
 Two families, told apart by the prompt's shape: ``choice`` (multiple-choice questions, trained
 on MMLU) and ``open`` (everything else, trained on GSM8K and MT-Bench).
@@ -12,6 +12,7 @@ on MMLU) and ``open`` (everything else, trained on GSM8K and MT-Bench).
 from __future__ import annotations
 
 import bisect
+import gzip
 import json
 import math
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from typing import Any
 
 from modelrouter.routing.complexity.features import Features, Request, extract
 
-WEIGHTS_FILE = "weights.json"
+WEIGHTS_FILE = "weights.json.gz"
 FAMILIES: tuple[str, ...] = ("choice", "open")
 _MIN_OPTIONS = math.log1p(2)  # the "options" feature is log1p(option lines)
 
@@ -85,9 +86,9 @@ def family_of(features: Features) -> str:
 @lru_cache(maxsize=1)
 def load_model() -> dict[str, Any]:
     """The shipped weights, parsed once (lazily, on the first score)."""
-    text = resources.files("modelrouter.routing.complexity").joinpath(
-        "data", WEIGHTS_FILE).read_text(encoding="utf-8")
-    return parse_weights(json.loads(text))
+    packed = resources.files("modelrouter.routing.complexity").joinpath(
+        "data", WEIGHTS_FILE).read_bytes()
+    return parse_weights(json.loads(gzip.decompress(packed).decode("utf-8")))
 
 
 def parse_weights(data: dict[str, Any]) -> dict[str, Any]:
