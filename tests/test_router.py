@@ -19,6 +19,7 @@ from modelrouter.errors import (
 from modelrouter.routing.router import RouterResult
 from modelrouter.routing.validators import valid_json
 from modelrouter.testing import FakeProvider, Fault
+from tests.router_fixtures import CONFIG as CONFIG_TEXT
 from tests.router_fixtures import Rig, make_router
 
 HELLO = [{"role": "user", "content": "Say hello to the tests"}]
@@ -290,3 +291,17 @@ def test_slow_answer_past_the_total_timeout_falls_back(
     first = rig.sink.records[0]
     assert first.error_class == "ProviderTimeoutError" and "total" in (first.error_message or "")
     assert 1.5 < first.latency_s < 3.5  # the fast tier's 2 s budget, not the 5 s delay
+
+
+def test_configured_validators_escalate_and_are_built_once(
+    fake: FakeProvider, tmp_path: Path
+) -> None:
+    config = CONFIG_TEXT + '\n[[validators]]\nname = "json"\nkind = "json"\ntiers = ["fast"]\n'
+    rig = make_router(fake, tmp_path, config=config)
+    for model in (FREE, "gpt-5-nano", "gemini-2.5-flash-lite", "command-r7b-12-2024"):
+        fake.configure(model, reply="not json")
+    fake.configure("gpt-5-mini", reply='{"ok": true}')
+    result = chat(rig, tier="fast")
+    assert result.tier == "balanced" and result.model == "openai:gpt-5-mini"
+    assert rig.router._tier_validators("fast") is rig.router._tier_validators("fast")
+    assert rig.router._tier_validators("balanced") == ()

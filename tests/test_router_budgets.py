@@ -119,3 +119,25 @@ def test_default_sink_is_the_ledger_and_costly_requests_alert(
     assert alert.name == "cost_per_request" and "openai:gpt-5-nano" in alert.message
     assert json.loads((tmp_path / "alerts.jsonl").read_text().splitlines()[0])["severity"] == (
         "warning")
+
+
+def test_streamed_downgrade_keeps_the_request_requirements(
+    fake: FakeProvider, tmp_path: Path
+) -> None:
+    """Over budget, a streamed request with tools may only go to a free model that has them."""
+    config = (PAID + "[tiers.balanced]\nmodels = ["
+              "\"openrouter:meta-llama/llama-3.2-3b-instruct:free\", "
+              "\"openrouter:openai/gpt-oss-20b:free\"]\n"
+              "[budget]\non_exceeded = \"downgrade\"\n")
+    router, store = build(fake, tmp_path, config, sink=MemorySink(), alerts=None)
+    store.set_budget(Budget("global", "month", Decimal("0.000001")))
+    tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+
+    async def go() -> str | None:
+        handle = router.stream(HELLO, tier="fast", tools=tools)
+        async for _ in handle:
+            pass
+        return handle.model
+
+    # llama-3.2-3b has no function calling; before the fix the replan forgot the tools.
+    assert asyncio.run(go()) == "openrouter:openai/gpt-oss-20b:free"

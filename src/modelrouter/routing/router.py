@@ -141,6 +141,7 @@ class Router:
         self._owns_client = client is None
         self._adapters: dict[str, Adapter] = {}
         self._validators = tuple(validators)
+        self._validators_by_tier: dict[str, tuple[Validator, ...]] = {}
         if cache == "config":
             from modelrouter.cache.store import cache_from_settings
 
@@ -466,27 +467,37 @@ class Router:
         )
         key = self._cache_key(target, state)
         hit = self._cache_get(key) if key is not None else None
+        needs = _implied_capabilities(tools, response_format)
         decision = self.plan(target, prompt_tokens=state.prompt_tokens, max_tokens=max_tokens,
-                             max_cost_usd=max_cost_usd,
-                             extra_capabilities=_implied_capabilities(tools, response_format),
+                             max_cost_usd=max_cost_usd, extra_capabilities=needs,
                              scopes=state.scopes)
         if decision.chosen is None and any(r.code == "budget" for r in decision.rejected):
             target = self._over_budget(target, decision, state)
+            # The replan keeps every constraint of the first plan; only the target changed.
             decision = self.plan(target, prompt_tokens=state.prompt_tokens,
-                                 max_tokens=max_tokens, scopes=state.scopes)
+                                 max_tokens=max_tokens, max_cost_usd=max_cost_usd,
+                                 extra_capabilities=needs, scopes=state.scopes)
         from modelrouter.routing.streaming import RouterStream
 
         return RouterStream(self, decision, state, cache_key=key, cached=hit)
 
+    def _tier_validators(self, tier: str) -> tuple[Validator, ...]:
+        """The config's validators for a tier, built once (JSON schemas compile once)."""
+        built = self._validators_by_tier.get(tier)
+        if built is None:
+            built = tuple(
+                from_settings(v.kind, v.name, {"schema": v.json_schema, "pattern": v.pattern,
+                                               "min_chars": v.min_chars,
+                                               "max_chars": v.max_chars})
+                for v in self.config.validators_for(tier)
+            )
+            self._validators_by_tier[tier] = built
+        return built
+
     def _validate(
         self, response: Response, tier: str, state: _Request
     ) -> ValidationFailedError | None:
-        configured = [
-            from_settings(v.kind, v.name, {"schema": v.json_schema, "pattern": v.pattern,
-                                           "min_chars": v.min_chars, "max_chars": v.max_chars})
-            for v in self.config.validators_for(tier)
-        ]
-        for validator in (*configured, *state.validators):
+        for validator in (*self._tier_validators(tier), *state.validators):
             reason = validator.check(response)
             if reason is not None:
                 error = ValidationFailedError(validator.name, reason)
