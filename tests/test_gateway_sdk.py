@@ -218,3 +218,10 @@ def test_model_registry_url_reads_the_catalog_from_the_gateway(
     with pytest.raises(CatalogError, match="answered 401"):
         get_catalog()
     reset_catalog()
+
+
+def test_auto_through_the_gateway(live: Live) -> None:
+    raw = client(live).chat.completions.with_raw_response.create(
+        model="auto", messages=[{"role": "user", "content": "hi"}])
+    assert raw.parse().choices[0].message.content
+    assert raw.headers["x-modelrouter-tier"] in ("balanced", "advanced")

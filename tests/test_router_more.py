@@ -125,3 +125,17 @@ def test_auto_scores_the_prompt_and_picks_a_tier() -> None:
     assert forced.tier == "advanced"
     with pytest.raises(modelrouter.ConfigError, match="auto"):
         router.resolve(model="auto:lots", messages=easy)
+
+
+def test_a_resolved_target_is_not_resolved_again(
+    fake: FakeProvider, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = make_router(fake, tmp_path)
+    target = rig.router.resolve(model="auto", messages=HELLO)
+
+    def no_second_resolve(**_: object) -> None:
+        raise AssertionError("resolve called again")
+
+    monkeypatch.setattr(rig.router, "resolve", no_second_resolve)
+    result = asyncio.run(rig.router.chat(HELLO, model="auto", target=target))
+    assert result.tier == target.tier

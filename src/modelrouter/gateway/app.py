@@ -165,6 +165,7 @@ class Gateway:
         try:
             await self._rate_limit(caller, call)
             options = dict(call.options)
+            options["target"] = target  # resolved once: `auto` scores the prompt once
             if call.stream:
                 response: Response | StreamResponse = await self._stream(
                     caller, call, options, anthropic)

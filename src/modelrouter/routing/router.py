@@ -296,10 +296,12 @@ class Router:
         tags: Sequence[str] = (),
         request_id: str | None = None,
         extra: Mapping[str, Any] | None = None,
+        target: Target | None = None,
     ) -> RouterResult:
         """Answer ``messages`` with the cheapest model that fits; see the module docstring."""
-        target = self.resolve(tier=tier, task=task, model=model, require=require,
-                              messages=messages)
+        if target is None:  # a caller that resolved already (the gateway) passes it in
+            target = self.resolve(tier=tier, task=task, model=model, require=require,
+                                  messages=messages)
         started = self._clock()
         state = _Request.new(
             request_id, messages, key=key, scopes=request_scopes(key, team, tags),
@@ -453,12 +455,14 @@ class Router:
         tags: Sequence[str] = (),
         request_id: str | None = None,
         extra: Mapping[str, Any] | None = None,
+        target: Target | None = None,
     ) -> RouterStream:
         """Stream an answer. Falls back only before the first token reaches the caller; a
         failure after that ends the stream with the error and is recorded as failed.
         Quality validators do not apply: the caller has the tokens already."""
-        target = self.resolve(tier=tier, task=task, model=model, require=require,
-                              messages=messages)
+        if target is None:  # a caller that resolved already (the gateway) passes it in
+            target = self.resolve(tier=tier, task=task, model=model, require=require,
+                                  messages=messages)
         state = _Request.new(
             request_id, messages, key=key, scopes=request_scopes(key, team, tags),
             task=task or target.task, validators=(),
