@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from modelrouter.catalog.pricing import format_usd
 from modelrouter.gateway import openai_wire as ow
 from modelrouter.gateway.http import Request, Response
 
@@ -189,7 +188,3 @@ class Admin:
             plaintext = self.gateway.keys.rotate(key_id, actor="admin-api")
             return Response(200, ow.dumps({"id": key_id, "key": plaintext}))
         raise ow.WireError(404, f"no admin action {action!r}")
-
-
-def format_cost(value: Decimal | None) -> str | None:
-    return None if value is None else format_usd(value)

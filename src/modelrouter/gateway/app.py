@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -381,7 +380,3 @@ def _receipt(model: str, tier: str, cost: Any, depth: int, request_id: str) -> d
 def _error(error: BaseException, anthropic: bool) -> Response:
     status, headers, body = (aw.render_error if anthropic else ow.render_error)(error)
     return Response(status, body, headers)
-
-
-def new_request_id() -> str:
-    return f"req_{uuid.uuid4().hex[:24]}"

@@ -10,7 +10,6 @@ import logging
 import os
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from modelrouter.config.schema import RouterConfig
@@ -146,9 +145,3 @@ class Accounting:
             self.alerts.fire(alerts)  # type: ignore[arg-type]
         except OSError as exc:
             log.error("alerts not written: %s", exc)
-
-
-def alert_book_at(path: str | Path, config: RouterConfig) -> AlertBook:
-    from modelrouter.usage.alerts import AlertBook
-
-    return AlertBook(path, config.alerts)
