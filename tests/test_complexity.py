@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -130,9 +131,42 @@ def test_cli_score_rejects_rows_without_prompt(tmp_path: Path) -> None:
     assert _cli(["score", "--in", str(data), "--out", str(tmp_path / "o.jsonl")]) == 2
 
 
+def test_cli_score_keeps_unicode_line_separators_inside_prompts(tmp_path: Path) -> None:
+    # str.splitlines() cut JSON lines at U+2028 / U+0085, which MMLU prompts contain.
+    rows = [{"id": "a", "prompt": "one\u2028two\x85three"}, {"id": "b", "prompt": "x\x1cy"}]
+    data = tmp_path / "rows.jsonl.gz"
+    data.write_bytes(gzip.compress("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                                           for r in rows).encode("utf-8")))
+    out = tmp_path / "scores.jsonl"
+    assert _cli(["score", "--in", str(data), "--out", str(out)]) == 0
+    scored = [json.loads(line) for line in out.read_text(encoding="utf-8").split("\n") if line]
+    assert [r["id"] for r in scored] == ["a", "b"]
+    assert scored[0]["score"] == score("one\u2028two\x85three")
+
+
+def test_cli_score_names_the_bad_line_and_leaves_no_output(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]
+                                                          ) -> None:
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"id": "a", "prompt": "p"}\n{"id": "b", "prompt": \n', encoding="utf-8")
+    out = tmp_path / "scores.jsonl"
+    assert _cli(["score", "--in", str(data), "--out", str(out)]) == 2
+    assert "line 2" in capsys.readouterr().err
+    assert not out.exists()
+
+
 @needs_bench
 def test_training_reproduces_the_shipped_weights(tmp_path: Path) -> None:
     out = tmp_path / "weights.json.gz"
-    subprocess.run([sys.executable, str(ROOT / "tools/train_router.py"), "--data", str(BENCH),
-                    "--out", str(out)], check=True, capture_output=True, timeout=300)
+    done = subprocess.run([sys.executable, str(ROOT / "tools/train_router.py"), "--data",
+                           str(BENCH), "--out", str(out), "--json"],
+                          check=True, capture_output=True, text=True, timeout=600)
     assert out.read_bytes() == WEIGHTS.read_bytes()
+    # The cross-validated figures the closing note quotes (issue targets where they are met).
+    report = json.loads(done.stdout)
+    mmlu, gsm8k = report["mmlu"], report["gsm8k"]
+    assert mmlu["router"]["apgr"] >= 0.65 and gsm8k["router"]["apgr"] >= 0.66
+    for block in (mmlu, gsm8k):
+        assert block["router"]["apgr"] > block["length"]["apgr"] + 0.05
+        assert (block["router"]["cost_saving_at_95q_pct"]
+                > block["random"]["cost_saving_at_95q_pct"])

@@ -9,6 +9,7 @@ import pytest
 
 import modelrouter
 from modelrouter.config import load_config
+from modelrouter.routing.complexity.thresholds import calibrated_threshold
 from modelrouter.testing import FakeProvider, Fault
 from tests.router_fixtures import CONFIG, KEYS, base_urls, make_router
 
@@ -113,18 +114,29 @@ def test_unknown_tier_in_the_model_field_is_an_unknown_model() -> None:
 
 def test_auto_scores_the_prompt_and_picks_a_tier() -> None:
     router = modelrouter.Router(environ={})
-    hard = [{"role": "user", "content": "Prove that the square root of 2 is irrational, step "
-                                        "by step, then generalize the argument to all primes."}]
-    easy = [{"role": "user", "content": "hi"}]
-    hard_target = router.resolve(model="auto", messages=hard)
-    easy_target = router.resolve(tier="auto", messages=easy)
-    assert hard_target.auto is not None and easy_target.auto is not None
-    assert hard_target.auto.score > easy_target.auto.score
-    assert (easy_target.tier, hard_target.tier) == ("balanced", "advanced")
-    forced = router.resolve(model="auto:0.0", messages=easy)  # threshold 0: always strong
+    word_problem = [{"role": "user", "content": (
+        "Natalia sold clips to 48 of her friends in April, and then she sold half as many "
+        "clips in May. How many clips did Natalia sell altogether in April and May?")}]
+    greeting = [{"role": "user", "content": "hi"}]
+    a = router.resolve(model="auto", messages=word_problem)
+    b = router.resolve(tier="auto", messages=greeting)
+    assert a.auto is not None and b.auto is not None
+    for target in (a, b):  # auto = the calibrated threshold for 95 % quality
+        assert target.auto is not None
+        assert target.auto.threshold == calibrated_threshold(target.auto.family, 0.95)
+        expected = "advanced" if target.auto.score >= target.auto.threshold else "balanced"
+        assert target.tier == expected
+    assert a.auto.score != b.auto.score
+    # auto:<t> between the two scores splits them: the higher one goes to the strong tier
+    (low, low_score), (high, high_score) = sorted(
+        [(word_problem, a.auto.score), (greeting, b.auto.score)], key=lambda x: x[1])
+    t = (low_score + high_score) / 2
+    assert router.resolve(model=f"auto:{t}", messages=high).tier == "advanced"
+    assert router.resolve(model=f"auto:{t}", messages=low).tier == "balanced"
+    forced = router.resolve(model="auto:0.0", messages=greeting)  # threshold 0: always strong
     assert forced.tier == "advanced"
     with pytest.raises(modelrouter.ConfigError, match="auto"):
-        router.resolve(model="auto:lots", messages=easy)
+        router.resolve(model="auto:lots", messages=greeting)
 
 
 def test_a_resolved_target_is_not_resolved_again(

@@ -8,13 +8,16 @@ Standard library only, seed 0, single process: a rerun writes
 5-fold cross-validated metrics (folds by ``sha256("fold:" + id) % 5``, public data only),
 computed with the benchmark's own ``evaluate.py``.
 
-Models (one sparse linear model per prompt family, on ``complexity.features``):
+Models (one per prompt family, on ``complexity.features``):
 
 * ``choice`` (MMLU): z-scored blend of (a) a logistic model of "strong right, weak wrong" and
   (b) a regression on the *subject-smoothed* gain: each training row's target is the mean
   strong-minus-weak gain of its MMLU subject. The subject is a training target only, never a
   feature; ``--no-subject-target`` drops (b) (that variant is reported for comparison).
-* ``open`` (GSM8K + MT-Bench): a regression on the gain ``strong_correct - weak_correct``.
+* ``open`` (GSM8K + MT-Bench): ridge regression (alpha 10) and 200 extra trees (leaf >= 10,
+  a third of the features per split, seed 0) on the named + word-problem features, target the
+  gain ``strong_correct - weak_correct``, blended as z-scores (``tools/router_fit.py``). With
+  ~950 rows, hashed n-grams overfit here; the word-problem counts carry the signal.
 
 Scores are mapped to [0, 1] by the out-of-fold quantiles of the raw output, and the score
 threshold that keeps each target quality (0.80 … 1.00 of strong) is calibrated out of fold.
@@ -38,12 +41,21 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import router_fit  # noqa: E402
 
 from modelrouter.routing.complexity.features import (  # noqa: E402
     HASH_BITS,
     NAMED_FEATURES,
+    WORD_PROBLEM_FEATURES,
     Features,
     extract,
+)
+from modelrouter.routing.complexity.model import (  # noqa: E402
+    WEIGHTS_FORMAT,
+    FamilyModel,
+    parse_part,
 )
 
 SEED = 0
@@ -53,6 +65,9 @@ LINEAR_SHARE = 0.5  # weight of the strong-wins model in the MMLU blend (z-score
 QUALITY_GRID = tuple(round(0.80 + 0.01 * k, 2) for k in range(21))
 DEFAULT_OUT = ROOT / "src/modelrouter/routing/complexity/data/weights.json.gz"
 K = len(NAMED_FEATURES)
+OPEN_FEATURES = NAMED_FEATURES + WORD_PROBLEM_FEATURES
+RIDGE_ALPHA = 10.0
+FOREST = {"trees": 200, "min_leaf": 10, "max_features": 0.33}
 
 
 def load_evaluator(data_dir: Path) -> ModuleType:
@@ -153,19 +168,80 @@ def subject_gain(rows: list[dict[str, Any]], prior: float = 10.0) -> list[float]
 
 
 def fit_family(family: str, rows: list[dict[str, Any]], feats: list[Features],
-               subject_target: bool) -> tuple[list[tuple[float, float]], tuple[float, list[float]]]:
+               subject_target: bool) -> list[dict[str, Any]]:
+    """The family's parts as weights-file bodies (see ``complexity.model.parse_part``)."""
+    if family == "open":
+        return fit_open(rows, feats)
     stats = standardiser(feats)
     x = design(feats, stats)
     gain = [float(r["strong_correct"]) - float(r["weak_correct"]) for r in rows]
-    if family == "open":
-        return stats, sgd(x, gain, logistic=False, epochs=10, lr=0.02)
     wins = [float(g > 0) for g in gain]
     linear = sgd(x, wins, logistic=True, epochs=3, lr=0.1)
     parts = [(linear, LINEAR_SHARE, predict(linear, x))]
     if subject_target:
         smooth = sgd(x, subject_gain(rows), logistic=False, epochs=3, lr=0.05)
         parts.append((smooth, 1.0, predict(smooth, x)))
-    return stats, zscore_blend(parts)
+    return [linear_body(stats, zscore_blend(parts))]
+
+
+def linear_body(stats: list[tuple[float, float]], model: tuple[float, list[float]]
+                ) -> dict[str, Any]:
+    bias, w = model
+    hashed = [(j - K, round(w[j] * WEIGHT_SCALE)) for j in range(K, len(w))]
+    hashed = [(b, x) for b, x in hashed if x]
+    return {
+        "kind": "linear",
+        "z": [0.0, 1.0, 1.0],
+        "bias": round(bias, 6),
+        "named": {name: [stats[j][0], stats[j][1], round(w[j], 6)]
+                  for j, name in enumerate(NAMED_FEATURES)},
+        "scale": WEIGHT_SCALE,
+        "buckets": [b for b, _ in hashed],
+        "weights": [x for _, x in hashed],
+    }
+
+
+def fit_open(rows: list[dict[str, Any]], feats: list[Features]) -> list[dict[str, Any]]:
+    """Ridge + extra trees on the named and word-problem features, each z-scored, equal shares.
+
+    The target is the gain ``strong_correct - weak_correct``; no n-grams (too few rows).
+    """
+    gain = [float(r["strong_correct"]) - float(r["weak_correct"]) for r in rows]
+    dense = [[f.named[name] for name in OPEN_FEATURES] for f in feats]
+    columns = [list(col) for col in zip(*dense, strict=True)]
+    stats = []
+    for col in columns:
+        mean = math.fsum(col) / len(col)
+        sd = math.sqrt(math.fsum((v - mean) ** 2 for v in col) / len(col))
+        stats.append((round(mean, 6), round(sd, 6) if sd > 1e-9 else 1.0))
+    standard = [[(v - m) / sd for v, (m, sd) in zip(row, stats, strict=True)] for row in dense]
+    bias, w = router_fit.ridge(standard, gain, RIDGE_ALPHA)
+    ridge = {"kind": "linear", "bias": round(bias, 6), "scale": WEIGHT_SCALE, "buckets": [],
+             "weights": [], "named": {name: [stats[j][0], stats[j][1], round(w[j], 6)]
+                                      for j, name in enumerate(OPEN_FEATURES)},
+             "bounds": {name: [round(min(col), 6), round(max(col), 6)]
+                        for name, col in zip(OPEN_FEATURES, columns, strict=True)}}
+    trees = router_fit.extra_trees(columns, gain, trees=int(FOREST["trees"]),
+                                   min_leaf=int(FOREST["min_leaf"]),
+                                   max_features=float(FOREST["max_features"]), seed=SEED)
+    forest = {"kind": "forest", "features": list(OPEN_FEATURES), "trees": trees}
+    bodies = []
+    for body in (ridge, forest):
+        body["z"] = [0.0, 1.0, 1.0]
+        part = parse_part(body)[0]
+        outputs = [part.output(f) for f in feats]
+        mean = math.fsum(outputs) / len(outputs)
+        sd = math.sqrt(math.fsum((v - mean) ** 2 for v in outputs) / len(outputs)) or 1.0
+        body["z"] = [round(mean, 6), round(sd, 6), 1.0]
+        bodies.append(body)
+    return bodies
+
+
+def raw_outputs(bodies: list[dict[str, Any]], feats: list[Features]) -> list[float]:
+    """The blended raw output of parts, exactly as the shipped scorer computes it."""
+    model = FamilyModel(parts=tuple(parse_part(b) for b in bodies), knots=(0.0, 1.0),
+                        thresholds={})
+    return [model.raw(f) for f in feats]
 
 
 # ------------------------------------------------------------------------- calibration
@@ -215,34 +291,26 @@ def run(data_dir: Path, *, subject_target: bool = True) -> tuple[dict[str, Any],
         "mt_bench": ev.load_data(str(data_dir / "mt_bench.public.jsonl")),
     }
     families = {"choice": sets["mmlu"], "open": sets["gsm8k"] + sets["mt_bench"]}
-    weights: dict[str, Any] = {"format": 1, "hash_bits": HASH_BITS, "seed": SEED,
+    weights: dict[str, Any] = {"format": WEIGHTS_FORMAT, "hash_bits": HASH_BITS, "seed": SEED,
                                "subject_target": subject_target, "families": {}}
     oof_scores: dict[str, float] = {}
     for family, rows in families.items():
-        feats = [extract(r["prompt"]) for r in rows]
+        feats = [extract(r["prompt"], word_problems=family == "open") for r in rows]
         folds = [fold_of(r["id"]) for r in rows]
         oof = [0.0] * len(rows)
         for k in range(FOLDS):
             train = [i for i in range(len(rows)) if folds[i] != k]
             test = [i for i in range(len(rows)) if folds[i] == k]
-            stats, model = fit_family(family, [rows[i] for i in train],
-                                      [feats[i] for i in train], subject_target)
-            for i, value in zip(test, predict(model, design([feats[i] for i in test], stats)),
+            bodies = fit_family(family, [rows[i] for i in train], [feats[i] for i in train],
+                                subject_target)
+            for i, value in zip(test, raw_outputs(bodies, [feats[i] for i in test]),
                                 strict=True):
                 oof[i] = value
         knots = quantile_knots(oof)
         scores = [to_score(v, knots) for v in oof]
         oof_scores.update((r["id"], s) for r, s in zip(rows, scores, strict=True))
-        stats, (bias, w) = fit_family(family, rows, feats, subject_target)
-        hashed = [(j - K, round(w[j] * WEIGHT_SCALE)) for j in range(K, len(w))]
-        hashed = [(b, x) for b, x in hashed if x]
         weights["families"][family] = {
-            "bias": round(bias, 6),
-            "named": {name: [stats[j][0], stats[j][1], round(w[j], 6)]
-                      for j, name in enumerate(NAMED_FEATURES)},
-            "scale": WEIGHT_SCALE,
-            "buckets": [b for b, _ in hashed],
-            "weights": [x for _, x in hashed],
+            "parts": fit_family(family, rows, feats, subject_target),
             "knots": knots,
             "thresholds": thresholds(ev, rows, scores, meta),
         }

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from modelrouter.catalog.importers.common import atomic_write_text
 from modelrouter.cli._common import JSON_HELP, fail, print_json, print_table
 
 app = typer.Typer(help="The complexity router behind model=auto: score prompts, evaluate them.",
@@ -25,9 +26,19 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
         data = path.read_bytes()
         if data[:2] == b"\x1f\x8b":
             data = gzip.decompress(data)
-        rows = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+        text = data.decode("utf-8")
     except (OSError, ValueError) as exc:
         fail(f"cannot read {path}: {exc}", code=2)
+    rows = []
+    # JSON lines end at "\n" only: str.splitlines() would also cut at U+2028, U+0085 and
+    # other separators that JSON strings may hold unescaped (MMLU prompts do).
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except ValueError as exc:
+            fail(f"{path} line {number}: not JSON ({exc})", code=2)
     for index, row in enumerate(rows, 1):
         if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not isinstance(
                 row.get("prompt"), str):
@@ -48,9 +59,12 @@ def score_file(
     from modelrouter.routing.complexity.model import score
 
     rows = _read_rows(in_path)
-    with out_path.open("w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps({"id": row["id"], "score": score(row["prompt"])}) + "\n")
+    lines = "".join(json.dumps({"id": row["id"], "score": score(row["prompt"])}) + "\n"
+                    for row in rows)
+    try:
+        atomic_write_text(out_path, lines)
+    except OSError as exc:
+        fail(f"cannot write {out_path}: {exc}", code=2)
     typer.echo(f"scored {len(rows)} prompts -> {out_path}", err=True)
 
 

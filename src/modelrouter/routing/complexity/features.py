@@ -5,6 +5,9 @@ Two kinds, both computed in well under a millisecond with the standard library:
 * **named features**: length, structure, code and maths markers, question type, language,
   conversation depth and the requested output form, each a float with a readable name (these
   are what ``--explain`` shows);
+* **word-problem features**: the quantities in the text (how many, how large, how round),
+  fractions, rates, comparisons, "how many are left" and the like; they carry the signal on
+  arithmetic word problems, where words alone say little (see ``WORD_PROBLEM_FEATURES``);
 * **hashed n-grams**: lower-cased word unigrams and bigrams, hashed with CRC-32 into
   ``2**HASH_BITS`` buckets. CRC-32 is stable across processes and platforms, unlike ``hash()``.
 
@@ -48,6 +51,38 @@ _FORMS = {
                                 re.IGNORECASE),
     "form_short": re.compile(r"\banswer:\s*$|\b(?:one word|briefly|concise|short)\b",
                              re.IGNORECASE),
+}
+
+
+_QUANTITY = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+_FRACTION = re.compile(r"\d+/\d+")
+_PROPER_NAME = re.compile(r"\b[A-Z][a-z]+\b")
+_SENTENCE_SPLIT = re.compile(r"[.?!]")
+_DIGIT = re.compile(r"\d")
+_WORD_PROBLEM = {
+    "multiplier_words": re.compile(r"\b(?:half|third|quarter|twice|double|triple|thrice|fifth|"
+                                   r"dozen)s?\b", re.IGNORECASE),
+    "spelled_numbers": re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+                                  r"eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|"
+                                  r"thousand)\b", re.IGNORECASE),
+    "time_units": re.compile(r"\b(?:hour|minute|second|day|week|month|year)s?\b", re.IGNORECASE),
+    "rate_words": re.compile(r"\b(?:each|per|every|rate)\b", re.IGNORECASE),
+    "comparisons": re.compile(r"\b(?:more|less|fewer|than|times)\b", re.IGNORECASE),
+    "remainder_words": re.compile(r"\b(?:left|remain|remaining|rest)\b", re.IGNORECASE),
+    "aggregate_words": re.compile(r"\b(?:average|mean|total|altogether|combined)\b",
+                                  re.IGNORECASE),
+    "condition_words": re.compile(r"\b(?:if|but|instead|however|after|before)\b",
+                                  re.IGNORECASE),
+    "measure_units": re.compile(r"\b(?:pounds?|feet|foot|inch(?:es)?|miles?|meters?|kg|gallons?|"
+                                r"cups?|liters?|ounces?|yards?)\b", re.IGNORECASE),
+    "backward_words": re.compile(r"\b(?:at first|initially|originally|began|started with|"
+                                 r"start with|in the beginning)\b", re.IGNORECASE),
+    "how_much_more": re.compile(r"how (?:many|much) (?:more|less|fewer|longer|further)",
+                                re.IGNORECASE),
+    "money_words": re.compile(r"\b(?:profit|discount|interest|tax|tip|sale|cost|price|earn|paid|"
+                              r"pay)\w*", re.IGNORECASE),
+    "ratio_words": re.compile(r"\bratio\b|\d:\d|\bproportion", re.IGNORECASE),
+    "pronouns": re.compile(r"\b(?:he|she|they|his|her|their|it)\b", re.IGNORECASE),
 }
 
 
@@ -120,7 +155,41 @@ def named_features(text: str, turns: int = 1, system: bool = False) -> dict[str,
     return out
 
 
+def word_problem_features(text: str) -> dict[str, float]:
+    """What makes an arithmetic word problem hard for a small model (counts, not logs)."""
+    quantities = [float(q.replace(",", "")) for q in _QUANTITY.findall(text)]
+    lower = text.lower()
+    sentences = [s for s in _SENTENCE_SPLIT.split(text) if s.strip()]
+    question = text.split("?")[0].split(".")[-1] if "?" in text else ""
+    out = {
+        "quantities": float(len(quantities)),
+        "distinct_quantities": float(len(set(quantities))),
+        "log_max_quantity": math.log10(1.0 + max(quantities, default=0.0)),
+        "log_quantity_digits": math.log1p(sum(len(str(int(q))) for q in quantities)),
+        "non_round_quantities": float(sum(1 for q in quantities if q % 5 != 0)),
+        "decimal_quantities": float(sum(1 for q in quantities if q != int(q))),
+        "large_quantities": float(sum(1 for q in quantities if q >= 1000)),
+        "small_integers": float(sum(1 for q in quantities if q < 10 and q == int(q))),
+        "percents": float(lower.count("%") + lower.count("percent")),
+        "fractions": float(len(_FRACTION.findall(text))),
+        "dollar_signs": float(text.count("$")),
+        "sentences": float(max(1, len(sentences))),
+        "sentences_without_numbers": float(sum(1 for s in sentences if not _DIGIT.search(s))),
+        "question_words": float(len(question.split())),
+        "question_marks": float(text.count("?")),
+        "proper_names": float(len(set(_PROPER_NAME.findall(text[1:])))),
+        "than_count": float(lower.count(" than ")),
+        "of_the_count": float(lower.count(" of the ")),
+        "each_count": float(lower.count("each")),
+        "word_count": float(len(text.split())),
+    }
+    for name, pattern in _WORD_PROBLEM.items():
+        out[name] = float(len(pattern.findall(text)))
+    return out
+
+
 NAMED_FEATURES: tuple[str, ...] = tuple(named_features("x"))
+WORD_PROBLEM_FEATURES: tuple[str, ...] = tuple(word_problem_features("x"))
 
 
 def hashed_ngrams(text: str) -> dict[int, float]:
@@ -145,7 +214,22 @@ def _shape(token: str) -> str:
     return f"<num{min(len(token), 5)}>" if token[0].isdigit() else token
 
 
-def extract(request: Request) -> Features:
-    """All features of a request (a prompt string or chat messages)."""
+MIN_OPTION_LINES = 2
+
+
+def is_multiple_choice(named: Mapping[str, float]) -> bool:
+    """Two or more option lines ("A. …", "(b) …"): the ``choice`` family."""
+    return named.get("options", 0.0) >= math.log1p(MIN_OPTION_LINES)
+
+
+def extract(request: Request, *, word_problems: bool | None = None) -> Features:
+    """The features of a request (a prompt string or chat messages).
+
+    Word-problem features are computed for open prompts only (the multiple-choice model does
+    not use them) unless ``word_problems`` says otherwise.
+    """
     text, turns, system = request_text(request)
-    return Features(named_features(text, turns, system), hashed_ngrams(text))
+    named = named_features(text, turns, system)
+    if word_problems if word_problems is not None else not is_multiple_choice(named):
+        named.update(word_problem_features(text))
+    return Features(named, hashed_ngrams(text))

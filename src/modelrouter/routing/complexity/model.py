@@ -1,4 +1,4 @@
-"""The complexity scorer: a sparse linear model per prompt family, shipped as package data.
+"""The complexity scorer: a small model per prompt family, shipped as package data.
 
 ``score(request)`` is the probability-like rank of a request among the public benchmark
 prompts of its family (0 = the easiest for the cheap model, 1 = most needs the strong model).
@@ -6,7 +6,9 @@ The weights file is written by ``tools/train_router.py`` and read once, on first
 ``complexity/data/weights.json.gz``; nothing is loaded at import time and nothing is downloaded.
 
 Two families, told apart by the prompt's shape: ``choice`` (multiple-choice questions, trained
-on MMLU) and ``open`` (everything else, trained on GSM8K and MT-Bench).
+on MMLU: a sparse linear model over named features and hashed n-grams) and ``open`` (everything
+else, trained on GSM8K and MT-Bench: a ridge model and extra trees over the named and
+word-problem features, blended as z-scores).
 """
 
 from __future__ import annotations
@@ -14,45 +16,105 @@ from __future__ import annotations
 import bisect
 import gzip
 import json
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from modelrouter.routing.complexity.features import Features, Request, extract
+from modelrouter.routing.complexity.features import (
+    Features,
+    Request,
+    extract,
+    is_multiple_choice,
+)
 
 WEIGHTS_FILE = "weights.json.gz"
+WEIGHTS_FORMAT = 2
 FAMILIES: tuple[str, ...] = ("choice", "open")
-_MIN_OPTIONS = math.log1p(2)  # the "options" feature is log1p(option lines)
 
 
 @dataclass(frozen=True, slots=True)
-class FamilyModel:
-    """One family's linear model and the map from its raw output to a score in [0, 1]."""
+class LinearPart:
+    """A linear model over named features (standardised) and hashed n-grams.
+
+    With ``bounds``, a named feature is first clipped to the range seen in training, so a
+    prompt unlike the training data cannot push the output arbitrarily far (a linear model
+    extrapolates; the trees do not).
+    """
 
     bias: float
     named: dict[str, tuple[float, float, float]]  # name -> (mean, sd, weight)
     hashed: dict[int, float]
+    bounds: dict[str, tuple[float, float]] | None = None  # name -> (min, max) in training
+
+    def _value(self, features: Features, name: str) -> float:
+        value = features.named.get(name, 0.0)
+        if self.bounds is not None and name in self.bounds:
+            lo, hi = self.bounds[name]
+            value = lo if value < lo else hi if value > hi else value
+        return value
+
+    def output(self, features: Features) -> float:
+        z = self.bias
+        for name, (mean, sd, weight) in self.named.items():
+            z += weight * (self._value(features, name) - mean) / sd
+        hashed = self.hashed
+        if hashed:
+            for bucket, value in features.hashed.items():
+                z += hashed.get(bucket, 0.0) * value
+        return z
+
+    def contributions(self, features: Features) -> dict[str, float]:
+        out = {name: weight * (self._value(features, name) - mean) / sd
+               for name, (mean, sd, weight) in self.named.items()}
+        if self.hashed:
+            out["ngrams"] = sum(self.hashed.get(b, 0.0) * v for b, v in features.hashed.items())
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ForestPart:
+    """Regression trees over named features (raw values), averaged."""
+
+    names: tuple[str, ...]
+    trees: tuple[tuple[list[int], list[float], list[int], list[int], list[float]], ...]
+
+    def output(self, features: Features) -> float:
+        named = features.named
+        row = [named.get(name, 0.0) for name in self.names]
+        total = 0.0
+        for feature, threshold, left, right, value in self.trees:
+            at = 0
+            while (f := feature[at]) >= 0:
+                at = left[at] if row[f] <= threshold[at] else right[at]
+            total += value[at]
+        return total / len(self.trees)
+
+    def contributions(self, features: Features) -> dict[str, float]:
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyModel:
+    """One family's parts, blended as z-scores, and the map from the blend to [0, 1]."""
+
+    parts: tuple[tuple[LinearPart | ForestPart, float, float, float], ...]  # part, mean, sd, share
     knots: tuple[float, ...]  # raw outputs at the 0, 1, …, 100 % quantiles (out of fold)
     thresholds: dict[str, float]  # target quality ("0.95") -> score threshold
 
     def raw(self, features: Features) -> float:
-        z = self.bias
-        for name, value in features.named.items():
-            params = self.named.get(name)
-            if params is not None:
-                z += params[2] * (value - params[0]) / params[1]
-        hashed = self.hashed
-        for bucket, value in features.hashed.items():
-            z += hashed.get(bucket, 0.0) * value
-        return z
+        return sum(share * (part.output(features) - mean) / sd
+                   for part, mean, sd, share in self.parts)
 
     def contributions(self, features: Features) -> dict[str, float]:
-        """Each named feature's share of the raw output, plus the n-grams' total."""
-        out = {name: params[2] * (features.named[name] - params[0]) / params[1]
-               for name, params in self.named.items() if name in features.named}
-        out["ngrams"] = sum(self.hashed.get(b, 0.0) * v for b, v in features.hashed.items())
+        """Each named feature's share of the raw output, the n-grams' and the trees' totals."""
+        out: dict[str, float] = {}
+        for part, mean, sd, share in self.parts:
+            if isinstance(part, ForestPart):
+                out["trees"] = out.get("trees", 0.0) + share * (part.output(features) - mean) / sd
+                continue
+            for name, value in part.contributions(features).items():
+                out[name] = out.get(name, 0.0) + share * value / sd
         return out
 
     def to_score(self, raw: float) -> float:
@@ -80,7 +142,7 @@ class Scored:
 
 def family_of(features: Features) -> str:
     """``choice`` for multiple-choice prompts (two or more option lines), else ``open``."""
-    return "choice" if features.named.get("options", 0.0) >= _MIN_OPTIONS else "open"
+    return "choice" if is_multiple_choice(features.named) else "open"
 
 
 @lru_cache(maxsize=1)
@@ -92,18 +154,39 @@ def load_model() -> dict[str, Any]:
 
 
 def parse_weights(data: dict[str, Any]) -> dict[str, Any]:
+    """Weights JSON (format 2) -> family models."""
+    if data.get("format") != WEIGHTS_FORMAT:
+        raise ValueError(f"complexity weights format {data.get('format')!r}, "
+                         f"expected {WEIGHTS_FORMAT}; retrain with tools/train_router.py")
     families = {
         name: FamilyModel(
-            bias=float(body["bias"]),
-            named={k: (float(v[0]), float(v[1]), float(v[2])) for k, v in body["named"].items()},
-            hashed=dict(zip(body["buckets"], (w / body["scale"] for w in body["weights"]),
-                            strict=True)),
+            parts=tuple(parse_part(part) for part in body["parts"]),
             knots=tuple(float(x) for x in body["knots"]),
             thresholds={k: float(v) for k, v in body["thresholds"].items()},
         )
         for name, body in data["families"].items()
     }
     return {"hash_bits": data["hash_bits"], "families": families}
+
+
+def parse_part(body: dict[str, Any]) -> tuple[LinearPart | ForestPart, float, float, float]:
+    """One blended part: the model and its (mean, sd, share) on the training prompts."""
+    mean, sd, share = (float(x) for x in body["z"])
+    part: LinearPart | ForestPart
+    if body["kind"] == "forest":
+        part = ForestPart(
+            names=tuple(body["features"]),
+            trees=tuple((t["feature"], [float(x) for x in t["threshold"]], t["left"], t["right"],
+                         [float(x) for x in t["value"]]) for t in body["trees"]))
+    else:
+        part = LinearPart(
+            bias=float(body["bias"]),
+            named={k: (float(v[0]), float(v[1]), float(v[2])) for k, v in body["named"].items()},
+            hashed=dict(zip(body["buckets"], (w / body["scale"] for w in body["weights"]),
+                            strict=True)),
+            bounds=({k: (float(v[0]), float(v[1])) for k, v in body["bounds"].items()}
+                    if "bounds" in body else None))
+    return part, mean, sd, share
 
 
 def family_model(family: str) -> FamilyModel:
