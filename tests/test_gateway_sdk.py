@@ -141,7 +141,7 @@ def test_provider_failure_after_fallbacks_is_5xx_and_ledger_has_every_attempt(
 def test_models_health_ready_metrics(live: Live) -> None:
     headers = {"authorization": f"Bearer {MASTER}"}
     ids = {m["id"] for m in httpx.get(f"{live.url}/v1/models", headers=headers).json()["data"]}
-    assert {"openai:gpt-5", "sonnet-4-5", "tier:fast", "auto"} <= ids
+    assert {"openai:gpt-5", "sonnet-4-5", "tier:fast", "auto", "auto:cascade"} <= ids
     ready = httpx.get(f"{live.url}/ready")
     assert ready.status_code == 200 and ready.json()["checks"]["database"]["ok"]
     client(live).chat.completions.create(model="openai:gpt-5-nano",
@@ -225,3 +225,7 @@ def test_auto_through_the_gateway(live: Live) -> None:
         model="auto", messages=[{"role": "user", "content": "hi"}])
     assert raw.parse().choices[0].message.content
     assert raw.headers["x-modelrouter-tier"] in ("balanced", "advanced")
+    cascade = client(live).chat.completions.with_raw_response.create(
+        model="auto:cascade", messages=[{"role": "user", "content": "What is 2 + 2?"}])
+    assert cascade.parse().choices[0].message.content
+    assert cascade.headers["x-modelrouter-tier"] in ("balanced", "advanced")

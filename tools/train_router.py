@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import router_fit  # noqa: E402
 
+from modelrouter.routing.complexity.cascade import cheapest_hybrid, hybrid_point  # noqa: E402
 from modelrouter.routing.complexity.features import (  # noqa: E402
     HASH_BITS,
     NAMED_FEATURES,
@@ -57,6 +58,7 @@ from modelrouter.routing.complexity.model import (  # noqa: E402
     FamilyModel,
     parse_part,
 )
+from modelrouter.routing.selfcheck import inadequacy  # noqa: E402
 
 SEED = 0
 FOLDS = 5
@@ -314,8 +316,13 @@ def run(data_dir: Path, *, subject_target: bool = True) -> tuple[dict[str, Any],
             "knots": knots,
             "thresholds": thresholds(ev, rows, scores, meta),
         }
+        if family == "open":  # GSM8K has the cheap model's answers for the self-check
+            gsm = [(r, s) for r, s in zip(rows, scores, strict=True) if "weak_response" in r]
+            weights["families"][family]["cascade_thresholds"] = cascade_thresholds(
+                ev, [r for r, _ in gsm], [s for _, s in gsm], meta)
     report = {name: evaluate(ev, rows, meta, [oof_scores[r["id"]] for r in rows])
               for name, rows in sets.items()}
+    report["gsm8k"]["cascade"] = cascade_report(ev, sets["gsm8k"], meta, oof_scores)
     return weights, report
 
 
@@ -325,6 +332,42 @@ def evaluate(ev: ModuleType, rows: list[dict[str, Any]], meta: dict[str, Any],
     return {"router": bench.evaluate(scores, with_curve=False),
             "length": bench.evaluate(ev.length_scores(rows), with_curve=False),
             "random": bench.random_expected()}
+
+
+def cascade_thresholds(ev: ModuleType, rows: list[dict[str, Any]], scores: list[float],
+                       meta: dict[str, Any]) -> dict[str, float]:
+    """Per target quality, the cheapest threshold for router + self-check (1.0 = never direct;
+    a target the cascade cannot reach falls back to sending everything straight to strong)."""
+    costs = ev.row_costs(rows, meta)
+    rejected = [inadequacy(r["weak_response"]) is not None for r in rows]
+    out = {}
+    for q in QUALITY_GRID:
+        best = cheapest_hybrid(rows, scores, rejected, costs, q)
+        t = 0.0 if best is None else min(1.0, best.threshold)
+        out[f"{q:.2f}"] = round(t, 4)
+    return out
+
+
+def cascade_report(ev: ModuleType, rows: list[dict[str, Any]], meta: dict[str, Any],
+                   scores: dict[str, float]) -> dict[str, Any]:
+    """``auto:cascade`` with the real self-check on the recorded cheap answers (GSM8K has them):
+    self-check alone, and with the out-of-fold router sending high scores straight to strong."""
+    costs = ev.row_costs(rows, meta)
+    rejected = [inadequacy(r["weak_response"]) is not None for r in rows]
+    ordered = [scores[r["id"]] for r in rows]
+    wrong = [r["weak_correct"] < 0.5 for r in rows]
+    flagged = sum(rejected)
+    return {
+        "self_check_rejects": flagged,
+        "self_check_precision": round(sum(a and b for a, b in zip(rejected, wrong, strict=True))
+                                      / max(1, flagged), 4),
+        "self_check_recall": round(sum(a and b for a, b in zip(rejected, wrong, strict=True))
+                                   / max(1, sum(wrong)), 4),
+        "self_check_only": hybrid_point(rows, ordered, rejected, costs, math.inf).to_dict(),
+        "router_plus_self_check_at_95q": (
+            None if (best := cheapest_hybrid(rows, ordered, rejected, costs)) is None
+            else best.to_dict()),
+    }
 
 
 KEYS = ("apgr", "cpt50_pct", "cpt80_pct", "cpt95_pct", "strong_calls_at_95q_pct",
@@ -337,6 +380,16 @@ def print_report(report: dict[str, Any]) -> None:
         for who in ("router", "length", "random"):
             cells = " ".join(f"{block[who].get(k, float('nan')):>14}" for k in KEYS)
             print(f"{name:9} {who:7} {cells}")
+    cascade = report["gsm8k"]["cascade"]
+    alone, hybrid = cascade["self_check_only"], cascade["router_plus_self_check_at_95q"]
+    print(f"gsm8k cascade, real self-check on the recorded cheap answers (rejects "
+          f"{cascade['self_check_rejects']}, precision {cascade['self_check_precision']:.2f}, "
+          f"recall {cascade['self_check_recall']:.2f}): alone {alone['quality_pct_of_strong']:.1f} "
+          f"% of strong quality at {alone['cost_saving_pct']:.1f} % saving"
+          + ("" if hybrid is None else
+             f"; with the router at 95 %: {hybrid['direct_strong_pct']:.1f} % straight to strong, "
+             f"{hybrid['escalated_pct']:.1f} % escalated, "
+             f"{hybrid['cost_saving_pct']:.1f} % saving"))
 
 
 def main(argv: list[str] | None = None) -> int:

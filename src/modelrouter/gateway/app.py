@@ -290,8 +290,8 @@ class Gateway:
                            for alias in spec.metadata.aliases)
         entries.extend({"id": f"tier:{name}", "object": "model", "created": created,
                         "owned_by": "modelrouter"} for name in config.tiers)
-        entries.append({"id": "auto", "object": "model", "created": created,
-                        "owned_by": "modelrouter"})
+        entries.extend({"id": name, "object": "model", "created": created,
+                        "owned_by": "modelrouter"} for name in ("auto", "auto:cascade"))
         return Response(200, ow.dumps({"object": "list", "data": entries}))
 
     async def health(self, request: Request) -> Response:

@@ -54,7 +54,7 @@ from modelrouter.routing.live import LiveRegistry
 from modelrouter.routing.records import AttemptRecord, Outcome, UsageSink
 from modelrouter.routing.retry import RetryPolicy, decide
 from modelrouter.routing.selection import Candidate, Decision, Requirements, select
-from modelrouter.routing.validators import Validator, from_settings
+from modelrouter.routing.validators import Validator, from_settings, self_check
 
 if TYPE_CHECKING:
     from modelrouter.cache.store import CachedAnswer, ResponseCache
@@ -186,17 +186,18 @@ class Router:
         """Turn tier/task/model (incl. ``tier:x``, ``task:y``, ``auto``) into candidates.
 
         ``auto`` / ``auto:<threshold>`` (as the model or the tier) scores ``messages`` with
-        the complexity router and routes to the tier it picks.
+        the complexity router and routes to the tier it picks; ``auto:cascade[:<t>]`` also
+        self-checks a cheap-tier answer and escalates it when the check rejects it.
         """
         config = self.config
         auto_spec = model if model is not None and (
             model == "auto" or model.startswith("auto:")) else (
             tier if tier is not None and (tier == "auto" or tier.startswith("auto:")) else None)
         if auto_spec is not None:
-            from modelrouter.routing.complexity import parse_auto, route
+            from modelrouter.routing.complexity import parse_auto_spec, route
 
-            threshold = parse_auto(auto_spec)
-            picked = route(messages or [], threshold=threshold)
+            threshold, cascade = parse_auto_spec(auto_spec)
+            picked = route(messages or [], threshold=threshold, cascade=cascade)
             target = self.resolve(tier=picked.tier, task=task, require=require)
             return Target(target.tier, target.models, target.require, target.task, auto=picked)
         if model is not None and model.startswith("tier:"):
@@ -303,6 +304,8 @@ class Router:
             target = self.resolve(tier=tier, task=task, model=model, require=require,
                                   messages=messages)
         started = self._clock()
+        if target.auto is not None and target.auto.self_checked:
+            validators = (*validators, self_check())  # auto:cascade on the cheap tier
         state = _Request.new(
             request_id, messages, key=key, scopes=request_scopes(key, team, tags),
             task=task or target.task, validators=(*self._validators, *validators),

@@ -103,6 +103,18 @@ def length(min_chars: int = 0, max_chars: int | None = None, name: str = "length
     return Validator(name, check)
 
 
+def self_check(name: str = "self_check") -> Validator:
+    """The free self-check (``routing.selfcheck``): empty, cut off, or wrong arithmetic."""
+    from modelrouter.routing.selfcheck import inadequacy
+
+    def check(response: Response) -> str | None:
+        if response.tool_calls:
+            return None
+        return inadequacy(response.text, response.finish_reason)
+
+    return Validator(name, check)
+
+
 def custom(fn: Callable[[Response], bool | str | None], name: str | None = None) -> Validator:
     """Wrap a callable: True/None accept, False rejects, a string rejects with that reason."""
 
@@ -129,5 +141,7 @@ def from_settings(kind: str, name: str, options: Mapping[str, Any]) -> Validator
         return regex(options["pattern"], name)
     if kind == "length":
         return length(options.get("min_chars") or 0, options.get("max_chars"), name)
+    if kind == "self_check":
+        return self_check(name)
     raise ConfigError(f"unknown validator kind {kind!r}", key=f"validators.{name}.kind",
-                      hint="use non_empty, json, json_schema, regex or length")
+                      hint="use non_empty, json, json_schema, regex, length or self_check")

@@ -12,6 +12,11 @@ The weights are package data written by ``tools/train_router.py``; they load on 
 from __future__ import annotations
 
 from modelrouter.routing.complexity.model import score
-from modelrouter.routing.complexity.thresholds import AutoDecision, parse_auto, route
+from modelrouter.routing.complexity.thresholds import (
+    AutoDecision,
+    parse_auto,
+    parse_auto_spec,
+    route,
+)
 
-__all__ = ["AutoDecision", "parse_auto", "route", "score"]
+__all__ = ["AutoDecision", "parse_auto", "parse_auto_spec", "route", "score"]

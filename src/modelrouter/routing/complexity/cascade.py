@@ -10,6 +10,7 @@ own cost is not counted. So these figures are an upper bound for a real judge of
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,3 +57,89 @@ def simulate(rows: Sequence[Mapping[str, Any]], costs: tuple[Sequence[float], Se
         cost_usd=cost,
         cost_saving_pct=100.0 * (1.0 - cost / always_strong) if always_strong else 0.0,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class HybridPoint:
+    """``auto:cascade`` on benchmark rows at one threshold: score >= t goes straight to the
+    strong model; the rest get the cheap answer, escalated when the self-check rejects it."""
+
+    threshold: float
+    quality: float
+    quality_pct_of_strong: float
+    direct_strong_pct: float
+    escalated_pct: float
+    cost_saving_pct: float
+
+    def to_dict(self) -> dict[str, float | None]:
+        """Rounded figures; a threshold of "never straight to strong" (inf) is None (JSON)."""
+        out: dict[str, float | None] = {
+            k: round(getattr(self, k), 4) for k in self.__dataclass_fields__}
+        if self.threshold == math.inf:
+            out["threshold"] = None
+        return out
+
+
+def hybrid_point(rows: Sequence[Mapping[str, Any]], scores: Sequence[float],
+                 rejected: Sequence[bool], costs: tuple[Sequence[float], Sequence[float]],
+                 threshold: float) -> HybridPoint:
+    """Quality and cost of router + cascade with a *real* judge: ``rejected[i]`` is the
+    self-check's verdict on row i's recorded cheap answer (no assumed accuracy)."""
+    strong_cost, weak_cost = costs
+    n = len(rows)
+    quality = strong_quality = cost = direct = escalated = 0.0
+    for row, s, bad, cs, cw in zip(rows, scores, rejected, strong_cost, weak_cost, strict=True):
+        qs, qw = float(row["strong_correct"]), float(row["weak_correct"])
+        strong_quality += qs
+        if s >= threshold:
+            direct += 1
+            quality += qs
+            cost += cs
+        elif bad:
+            escalated += 1
+            quality += qs
+            cost += cw + cs
+        else:
+            quality += qw
+            cost += cw
+    always_strong = sum(strong_cost)
+    return HybridPoint(
+        threshold=threshold,
+        quality=quality / n,
+        quality_pct_of_strong=100.0 * quality / strong_quality if strong_quality else 0.0,
+        direct_strong_pct=100.0 * direct / n,
+        escalated_pct=100.0 * escalated / n,
+        cost_saving_pct=100.0 * (1.0 - cost / always_strong) if always_strong else 0.0,
+    )
+
+
+def cheapest_hybrid(rows: Sequence[Mapping[str, Any]], scores: Sequence[float],
+                    rejected: Sequence[bool], costs: tuple[Sequence[float], Sequence[float]],
+                    target_quality: float = 0.95) -> HybridPoint | None:
+    """The cheapest threshold (every distinct score, or "never direct") whose quality reaches
+    ``target_quality`` of the strong model's; None if none does. One sweep, O(n log n)."""
+    strong_cost, weak_cost = costs
+    n = len(rows)
+    if n == 0:
+        return None
+    qs = [float(r["strong_correct"]) for r in rows]
+    qw = [float(r["weak_correct"]) for r in rows]
+    # Start with no direct strong calls, then lower the threshold one score group at a time.
+    quality = sum(qs[i] if rejected[i] else qw[i] for i in range(n))
+    cost = sum(weak_cost[i] + (strong_cost[i] if rejected[i] else 0.0) for i in range(n))
+    goal = target_quality * sum(qs) - 1e-9
+    best_t, best_cost = (math.inf, cost) if quality >= goal else (None, math.inf)
+    order = sorted(range(n), key=lambda i: -scores[i])
+    k = 0
+    while k < n:
+        t = scores[order[k]]
+        while k < n and scores[order[k]] == t:
+            i = order[k]
+            quality += qs[i] - (qs[i] if rejected[i] else qw[i])
+            cost += strong_cost[i] - (weak_cost[i] + (strong_cost[i] if rejected[i] else 0.0))
+            k += 1
+        if quality >= goal and cost < best_cost - 1e-15:
+            best_t, best_cost = t, cost
+    if best_t is None:
+        return None
+    return hybrid_point(rows, scores, rejected, costs, best_t)

@@ -101,6 +101,7 @@ class FamilyModel:
     parts: tuple[tuple[LinearPart | ForestPart, float, float, float], ...]  # part, mean, sd, share
     knots: tuple[float, ...]  # raw outputs at the 0, 1, …, 100 % quantiles (out of fold)
     thresholds: dict[str, float]  # target quality ("0.95") -> score threshold
+    cascade_thresholds: dict[str, float] | None = None  # the same for router + self-check
 
     def raw(self, features: Features) -> float:
         return sum(share * (part.output(features) - mean) / sd
@@ -163,6 +164,8 @@ def parse_weights(data: dict[str, Any]) -> dict[str, Any]:
             parts=tuple(parse_part(part) for part in body["parts"]),
             knots=tuple(float(x) for x in body["knots"]),
             thresholds={k: float(v) for k, v in body["thresholds"].items()},
+            cascade_thresholds=({k: float(v) for k, v in body["cascade_thresholds"].items()}
+                                if "cascade_thresholds" in body else None),
         )
         for name, body in data["families"].items()
     }
