@@ -316,13 +316,15 @@ def run(data_dir: Path, *, subject_target: bool = True) -> tuple[dict[str, Any],
             "knots": knots,
             "thresholds": thresholds(ev, rows, scores, meta),
         }
-        if family == "open":  # GSM8K has the cheap model's answers for the self-check
-            gsm = [(r, s) for r, s in zip(rows, scores, strict=True) if "weak_response" in r]
-            weights["families"][family]["cascade_thresholds"] = cascade_thresholds(
-                ev, [r for r, _ in gsm], [s for _, s in gsm], meta)
+    # GSM8K has the cheap model's recorded answers: run the self-check on them once.
+    gsm = sets["gsm8k"]
+    checked = (ev.row_costs(gsm, meta), [inadequacy(r["weak_response"]) is not None for r in gsm])
+    gsm_scores = [oof_scores[r["id"]] for r in gsm]
+    weights["families"]["open"]["cascade_thresholds"] = cascade_thresholds(gsm, gsm_scores,
+                                                                           *checked)
     report = {name: evaluate(ev, rows, meta, [oof_scores[r["id"]] for r in rows])
               for name, rows in sets.items()}
-    report["gsm8k"]["cascade"] = cascade_report(ev, sets["gsm8k"], meta, oof_scores)
+    report["gsm8k"]["cascade"] = cascade_report(gsm, gsm_scores, *checked)
     return weights, report
 
 
@@ -334,12 +336,13 @@ def evaluate(ev: ModuleType, rows: list[dict[str, Any]], meta: dict[str, Any],
             "random": bench.random_expected()}
 
 
-def cascade_thresholds(ev: ModuleType, rows: list[dict[str, Any]], scores: list[float],
-                       meta: dict[str, Any]) -> dict[str, float]:
+Costs = tuple[list[float], list[float]]  # (strong, weak) USD per row, from evaluate.row_costs
+
+
+def cascade_thresholds(rows: list[dict[str, Any]], scores: list[float], costs: Costs,
+                       rejected: list[bool]) -> dict[str, float]:
     """Per target quality, the cheapest threshold for router + self-check (1.0 = never direct;
     a target the cascade cannot reach falls back to sending everything straight to strong)."""
-    costs = ev.row_costs(rows, meta)
-    rejected = [inadequacy(r["weak_response"]) is not None for r in rows]
     out = {}
     for q in QUALITY_GRID:
         best = cheapest_hybrid(rows, scores, rejected, costs, q)
@@ -348,13 +351,10 @@ def cascade_thresholds(ev: ModuleType, rows: list[dict[str, Any]], scores: list[
     return out
 
 
-def cascade_report(ev: ModuleType, rows: list[dict[str, Any]], meta: dict[str, Any],
-                   scores: dict[str, float]) -> dict[str, Any]:
+def cascade_report(rows: list[dict[str, Any]], ordered: list[float], costs: Costs,
+                   rejected: list[bool]) -> dict[str, Any]:
     """``auto:cascade`` with the real self-check on the recorded cheap answers (GSM8K has them):
     self-check alone, and with the out-of-fold router sending high scores straight to strong."""
-    costs = ev.row_costs(rows, meta)
-    rejected = [inadequacy(r["weak_response"]) is not None for r in rows]
-    ordered = [scores[r["id"]] for r in rows]
     wrong = [r["weak_correct"] < 0.5 for r in rows]
     flagged = sum(rejected)
     return {

@@ -80,6 +80,13 @@ class HybridPoint:
         return out
 
 
+def _cheap_path(qs: float, qw: float, rejected: bool, cs: float, cw: float
+                ) -> tuple[float, float]:
+    """(quality, cost) of a prompt sent to the cheap tier: the cheap answer, or both answers
+    when the self-check rejects the cheap one."""
+    return (qs, cw + cs) if rejected else (qw, cw)
+
+
 def hybrid_point(rows: Sequence[Mapping[str, Any]], scores: Sequence[float],
                  rejected: Sequence[bool], costs: tuple[Sequence[float], Sequence[float]],
                  threshold: float) -> HybridPoint:
@@ -95,13 +102,11 @@ def hybrid_point(rows: Sequence[Mapping[str, Any]], scores: Sequence[float],
             direct += 1
             quality += qs
             cost += cs
-        elif bad:
-            escalated += 1
-            quality += qs
-            cost += cw + cs
         else:
-            quality += qw
-            cost += cw
+            q, c = _cheap_path(qs, qw, bad, cs, cw)
+            escalated += bad
+            quality += q
+            cost += c
     always_strong = sum(strong_cost)
     return HybridPoint(
         threshold=threshold,
@@ -123,10 +128,11 @@ def cheapest_hybrid(rows: Sequence[Mapping[str, Any]], scores: Sequence[float],
     if n == 0:
         return None
     qs = [float(r["strong_correct"]) for r in rows]
-    qw = [float(r["weak_correct"]) for r in rows]
+    cheap = [_cheap_path(qs[i], float(rows[i]["weak_correct"]), rejected[i], strong_cost[i],
+                         weak_cost[i]) for i in range(n)]
     # Start with no direct strong calls, then lower the threshold one score group at a time.
-    quality = sum(qs[i] if rejected[i] else qw[i] for i in range(n))
-    cost = sum(weak_cost[i] + (strong_cost[i] if rejected[i] else 0.0) for i in range(n))
+    quality = sum(q for q, _ in cheap)
+    cost = sum(c for _, c in cheap)
     goal = target_quality * sum(qs) - 1e-9
     best_t, best_cost = (math.inf, cost) if quality >= goal else (None, math.inf)
     order = sorted(range(n), key=lambda i: -scores[i])
@@ -135,8 +141,8 @@ def cheapest_hybrid(rows: Sequence[Mapping[str, Any]], scores: Sequence[float],
         t = scores[order[k]]
         while k < n and scores[order[k]] == t:
             i = order[k]
-            quality += qs[i] - (qs[i] if rejected[i] else qw[i])
-            cost += strong_cost[i] - (weak_cost[i] + (strong_cost[i] if rejected[i] else 0.0))
+            quality += qs[i] - cheap[i][0]
+            cost += strong_cost[i] - cheap[i][1]
             k += 1
         if quality >= goal and cost < best_cost - 1e-15:
             best_t, best_cost = t, cost

@@ -90,9 +90,6 @@ class ForestPart:
             total += value[at]
         return total / len(self.trees)
 
-    def contributions(self, features: Features) -> dict[str, float]:
-        return {}
-
 
 @dataclass(frozen=True, slots=True)
 class FamilyModel:
@@ -103,16 +100,29 @@ class FamilyModel:
     thresholds: dict[str, float]  # target quality ("0.95") -> score threshold
     cascade_thresholds: dict[str, float] | None = None  # the same for router + self-check
 
-    def raw(self, features: Features) -> float:
-        return sum(share * (part.output(features) - mean) / sd
-                   for part, mean, sd, share in self.parts)
+    def outputs(self, features: Features) -> tuple[float, ...]:
+        """Each part's own output, in ``parts`` order."""
+        return tuple(part.output(features) for part, *_ in self.parts)
 
-    def contributions(self, features: Features) -> dict[str, float]:
-        """Each named feature's share of the raw output, the n-grams' and the trees' totals."""
+    def blend(self, outputs: tuple[float, ...]) -> float:
+        """The raw output: the parts' outputs as z-scores, weighted by their shares."""
+        return sum(share * (value - mean) / sd
+                   for (_, mean, sd, share), value in zip(self.parts, outputs, strict=True))
+
+    def raw(self, features: Features) -> float:
+        return self.blend(self.outputs(features))
+
+    def contributions(self, features: Features,
+                      outputs: tuple[float, ...] | None = None) -> dict[str, float]:
+        """Each named feature's share of the raw output, the n-grams' and the trees' totals.
+
+        ``outputs`` (from :meth:`outputs`) saves walking the trees a second time.
+        """
         out: dict[str, float] = {}
-        for part, mean, sd, share in self.parts:
+        for index, (part, mean, sd, share) in enumerate(self.parts):
             if isinstance(part, ForestPart):
-                out["trees"] = out.get("trees", 0.0) + share * (part.output(features) - mean) / sd
+                value = part.output(features) if outputs is None else outputs[index]
+                out["trees"] = out.get("trees", 0.0) + share * (value - mean) / sd
                 continue
             for name, value in part.contributions(features).items():
                 out[name] = out.get(name, 0.0) + share * value / sd
@@ -139,6 +149,7 @@ class Scored:
     score: float
     raw: float
     features: Features
+    outputs: tuple[float, ...]  # each part's output, for explaining without recomputing
 
 
 def family_of(features: Features) -> str:
@@ -202,8 +213,9 @@ def score_details(request: Request) -> Scored:
     features = extract(request)
     family = family_of(features)
     model = family_model(family)
-    raw = model.raw(features)
-    return Scored(family, model.to_score(raw), raw, features)
+    outputs = model.outputs(features)
+    raw = model.blend(outputs)
+    return Scored(family, model.to_score(raw), raw, features, outputs)
 
 
 def score(request: Request) -> float:

@@ -124,7 +124,8 @@ def route(
     scored = score_details(messages)
     t = (calibrated_threshold(scored.family, target_quality, cascade=cascade)
          if threshold is None else check_threshold(threshold))
-    contributions = family_model(scored.family).contributions(scored.features)
+    contributions = family_model(scored.family).contributions(scored.features,
+                                                              scored.outputs)
     top = sorted(contributions.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:TOP_FEATURES]
     return AutoDecision(
         tier=tier_for(scored.score, t, cheap_tier=cheap_tier, strong_tier=strong_tier),
